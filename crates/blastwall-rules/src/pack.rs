@@ -1,0 +1,479 @@
+//! The pack file format, the merged [`RuleSet`], and matching an [`Invocation`] against it.
+
+use blastwall_core::{Decision, Effect, Scope, Span, glob};
+use serde::Deserialize;
+
+use crate::invocation::{Arg, Invocation};
+use crate::paths::{PathClass, PathLists};
+
+/// The packs compiled into the binary, in load order.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("shell", include_str!("../packs/shell.toml")),
+    ("filesystem", include_str!("../packs/filesystem.toml")),
+    ("git", include_str!("../packs/git.toml")),
+    ("containers", include_str!("../packs/containers.toml")),
+    ("iac", include_str!("../packs/iac.toml")),
+    ("cloud", include_str!("../packs/cloud.toml")),
+    ("paas", include_str!("../packs/paas.toml")),
+    ("databases", include_str!("../packs/databases.toml")),
+    ("system", include_str!("../packs/system.toml")),
+];
+
+/// A pack that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("rule pack {origin}: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("rule pack {origin}: rule `{rule}`: {message}")]
+    Invalid { origin: String, rule: String, message: String },
+}
+
+/// One pack file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackFile {
+    pub pack: PackMeta,
+    #[serde(default)]
+    pub paths: Option<PathLists>,
+    /// Programs that only read (their invocations are `read` when no rule matches).
+    #[serde(default)]
+    pub read_only: Vec<String>,
+    /// Branch names (wildcards allowed) that force-pushes and deletions must not touch.
+    #[serde(default)]
+    pub protected_branches: Vec<String>,
+    #[serde(default)]
+    pub program: Vec<ProgramSpec>,
+    #[serde(default)]
+    pub wrapper: Vec<WrapperSpec>,
+    #[serde(default)]
+    pub shell: Vec<ShellSpec>,
+    #[serde(default)]
+    pub interpreter: Vec<InterpreterSpec>,
+    #[serde(default)]
+    pub code_call: Vec<CodeCall>,
+    #[serde(default)]
+    pub rule: Vec<Rule>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackMeta {
+    pub id: String,
+    pub description: String,
+}
+
+/// How to read a program's command line.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSpec {
+    pub names: Vec<String>,
+    /// Options whose value is the next argument (so it is not a positional).
+    #[serde(default)]
+    pub value_options: Vec<String>,
+    /// `false` where `-h` means something other than help (`shutdown -h now`).
+    #[serde(default = "yes")]
+    pub dash_h_is_help: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How a wrapper passes control to the command it wraps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WrapperMode {
+    /// The remaining words are a command (`sudo rm ...`, `timeout 5 rm ...`).
+    #[default]
+    Exec,
+    /// The remaining words, joined by spaces, are shell source (`ssh host 'rm ...'`, `watch ...`).
+    ShellString,
+    /// Like `Exec`, after skipping `NAME=value` words (`env FOO=1 rm ...`).
+    Env,
+    /// The command follows `--` (`kubectl exec pod -- rm ...`), or the positionals after `skip`.
+    AfterDoubleDash,
+    /// The remaining words are a command that gets more arguments from standard input (`xargs`).
+    Xargs,
+}
+
+/// A program that runs another program.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WrapperSpec {
+    pub names: Vec<String>,
+    /// Subcommand words that must come first for this to be a wrapper (`["exec"]` for kubectl).
+    #[serde(default)]
+    pub subcommand: Vec<String>,
+    #[serde(default)]
+    pub value_options: Vec<String>,
+    /// Positionals consumed before the wrapped command (the duration of `timeout`, the host of `ssh`).
+    #[serde(default)]
+    pub skip: usize,
+    #[serde(default)]
+    pub mode: WrapperMode,
+}
+
+/// A shell that runs source given with a flag, from a file, or on standard input.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellSpec {
+    pub names: Vec<String>,
+    /// The flag letter that takes source (`c`), also inside clusters (`-lc`).
+    pub code_flag: String,
+}
+
+/// An interpreter whose one-liners are scanned for destructive library calls.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterpreterSpec {
+    pub names: Vec<String>,
+    pub language: String,
+    /// Flags whose value is source code (`-c`, `-e`, `--eval`).
+    pub code_flags: Vec<String>,
+}
+
+/// A library call in interpreter code, mapped to the shell command with the same effect, so that
+/// the same path-aware rules judge `shutil.rmtree('/')` and `rm -rf /`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeCall {
+    pub languages: Vec<String>,
+    /// Call names as written (`shutil.rmtree`, `fs.rmSync`, `system`).
+    pub calls: Vec<String>,
+    /// The equivalent command words; the call's string arguments are appended. The single word
+    /// `shell` means the argument is shell source (a string) or an argument vector (a list).
+    pub equivalent: Vec<String>,
+    /// Extra words added when the call's text contains this marker (`recursive: true` → `-r`).
+    #[serde(default)]
+    pub when_contains: Vec<(String, String)>,
+}
+
+/// Which arguments are a rule's targets.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetMode {
+    /// Positionals after the subcommand words.
+    #[default]
+    Operands,
+    /// Only the last positional (`cp src DEST`).
+    Last,
+    /// The values of `key=value` arguments with this key (`dd of=...`).
+    Key(String),
+    /// Git refspecs after the remote (`git push origin +HEAD:main`): the destination branches,
+    /// classed `protected` (see `protected_branches`), `unresolved` (none given: the current
+    /// branch) or `ordinary`.
+    Refspecs,
+}
+
+/// One rule: which invocations it matches and what it decides.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    /// Program base names (wildcards allowed: `mkfs*`).
+    pub programs: Vec<String>,
+    /// Words that must appear in order among the positionals, the first one first (wildcards).
+    #[serde(default)]
+    pub subcommand: Vec<String>,
+    /// Some positional after the program must match one of these (wildcards): for verbs that may
+    /// sit at any depth (`aws rds delete-db-instance`, `heroku apps:destroy`).
+    #[serde(default)]
+    pub any_positional: Vec<String>,
+    /// Each entry must be present; an entry may list alternatives with `|` (`-r|-R|--recursive`).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// None of these may be present (`--dry-run*`, `-n`).
+    #[serde(default)]
+    pub no_flags: Vec<String>,
+    /// Some argument must match one of these wildcard patterns (`*0.0.0.0/0*`).
+    #[serde(default)]
+    pub any_arg: Vec<String>,
+    /// Some target must be of one of these classes.
+    #[serde(default)]
+    pub targets: Vec<PathClass>,
+    #[serde(default)]
+    pub targets_from: TargetMode,
+    pub effect: Effect,
+    pub decision: Decision,
+    #[serde(default)]
+    pub scope: Option<Scope>,
+    pub reason: String,
+    /// What to do instead, shown after the reason.
+    #[serde(default)]
+    pub instead: Option<String>,
+}
+
+/// What matched: the rule, the part of the input it points at, and the target it is about.
+#[derive(Clone, Debug)]
+pub struct RuleMatch<'r> {
+    pub rule: &'r Rule,
+    pub span: Span,
+    /// The target (path, branch, resource) the decision is about, when there is one.
+    pub target: Option<String>,
+    pub class: Option<PathClass>,
+}
+
+/// Every loaded pack merged.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    pub packs: Vec<PackMeta>,
+    pub rules: Vec<Rule>,
+    pub programs: Vec<ProgramSpec>,
+    pub wrappers: Vec<WrapperSpec>,
+    pub shells: Vec<ShellSpec>,
+    pub interpreters: Vec<InterpreterSpec>,
+    pub code_calls: Vec<CodeCall>,
+    pub paths: PathLists,
+    pub read_only: Vec<String>,
+    pub protected_branches: Vec<String>,
+}
+
+/// The embedded packs.
+pub fn embedded() -> Result<RuleSet, PackError> {
+    let mut set = RuleSet::default();
+    for (name, text) in EMBEDDED {
+        set.add_pack(text, &format!("(embedded) {name}.toml"))?;
+    }
+    Ok(set)
+}
+
+impl RuleSet {
+    /// Adds one pack. A rule whose id is already loaded replaces the earlier one in place.
+    pub fn add_pack(&mut self, text: &str, origin: &str) -> Result<(), PackError> {
+        let file: PackFile = toml::from_str(text).map_err(|e| PackError::Syntax {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        for rule in &file.rule {
+            validate(rule).map_err(|message| PackError::Invalid {
+                origin: origin.to_owned(),
+                rule: rule.id.clone(),
+                message,
+            })?;
+        }
+        self.packs.push(file.pack);
+        for rule in file.rule {
+            match self.rules.iter_mut().find(|r| r.id == rule.id) {
+                Some(existing) => *existing = rule,
+                None => self.rules.push(rule),
+            }
+        }
+        if let Some(paths) = file.paths {
+            self.paths.extend(paths);
+        }
+        self.programs.extend(file.program);
+        self.wrappers.extend(file.wrapper);
+        self.shells.extend(file.shell);
+        self.interpreters.extend(file.interpreter);
+        self.code_calls.extend(file.code_call);
+        self.read_only.extend(file.read_only);
+        self.protected_branches.extend(file.protected_branches);
+        Ok(())
+    }
+
+    pub fn program_spec(&self, program: &str) -> Option<&ProgramSpec> {
+        self.programs.iter().find(|p| any_glob(&p.names, program))
+    }
+
+    pub fn is_read_only(&self, program: &str) -> bool {
+        any_glob(&self.read_only, program)
+    }
+
+    pub fn is_protected_branch(&self, branch: &str) -> bool {
+        any_glob(&self.protected_branches, branch)
+    }
+
+    /// The positional arguments of an invocation (flags and their values skipped).
+    pub fn positionals<'a>(&self, inv: &'a Invocation) -> Vec<&'a Arg> {
+        let value_options: &[String] = self.program_spec(&inv.program).map_or(&[], |p| &p.value_options);
+        positionals(&inv.args, value_options)
+    }
+
+    /// Is this invocation only asking for help (`--help`, `-h`, `help ...`)?
+    pub fn is_help(&self, inv: &Invocation) -> bool {
+        let dash_h = self.program_spec(&inv.program).is_none_or(|p| p.dash_h_is_help);
+        let mut before_dd = inv.args.iter().take_while(|a| a.text != "--");
+        if before_dd.any(|a| a.text == "--help" || a.text == "-help" || (dash_h && a.text == "-h")) {
+            return true;
+        }
+        self.positionals(inv).first().is_some_and(|a| a.text == "help")
+    }
+
+    /// Every rule matching the invocation.
+    pub fn matches<'r>(&'r self, inv: &Invocation) -> Vec<RuleMatch<'r>> {
+        let positionals = self.positionals(inv);
+        self.rules
+            .iter()
+            .filter(|r| any_glob(&r.programs, &inv.program))
+            .filter_map(|r| self.match_rule(r, inv, &positionals))
+            .collect()
+    }
+
+    fn match_rule<'r>(&self, rule: &'r Rule, inv: &Invocation, positionals: &[&Arg]) -> Option<RuleMatch<'r>> {
+        let mut span = inv.program_span;
+        // Subcommand: first word first, the rest in order.
+        let mut next = 0usize;
+        for (i, word) in rule.subcommand.iter().enumerate() {
+            let found = positionals[next..]
+                .iter()
+                .position(|a| glob::matches(word, &a.text))
+                .filter(|&at| i > 0 || at == 0)?;
+            span = span.cover(positionals[next + found].span);
+            next += found + 1;
+        }
+        if !rule.any_positional.is_empty() {
+            let hit = positionals.iter().find(|a| any_glob(&rule.any_positional, &a.text))?;
+            span = span.cover(hit.span);
+        }
+        for group in &rule.flags {
+            let hit = group.split('|').find_map(|f| inv.find_flag(f))?;
+            span = span.cover(hit.span);
+        }
+        if rule.no_flags.iter().any(|f| f.split('|').any(|f| inv.has_flag(f))) {
+            return None;
+        }
+        if !rule.any_arg.is_empty() {
+            let hit = inv.args.iter().find(|a| any_glob(&rule.any_arg, &a.text))?;
+            span = span.cover(hit.span);
+        }
+        if rule.targets.is_empty() {
+            return Some(RuleMatch { rule, span, target: None, class: None });
+        }
+        if rule.targets_from == TargetMode::Refspecs {
+            return self.match_refspecs(rule, span, &positionals[next..]);
+        }
+        let targets: Vec<&Arg> = match &rule.targets_from {
+            TargetMode::Operands => positionals[next..].to_vec(),
+            TargetMode::Last => positionals.last().copied().into_iter().collect(),
+            TargetMode::Refspecs => Vec::new(),
+            TargetMode::Key(key) => inv
+                .args
+                .iter()
+                .filter(|a| a.text.strip_prefix(key.as_str()).is_some_and(|r| r.starts_with('=')))
+                .collect(),
+        };
+        targets.into_iter().find_map(|t| {
+            let text = match &rule.targets_from {
+                TargetMode::Key(key) => &t.text[key.len() + 1..],
+                _ => t.text.as_str(),
+            };
+            let class = self.paths.classify(text, t.resolved);
+            rule.targets.contains(&class).then(|| RuleMatch {
+                rule,
+                span: span.cover(t.span),
+                target: Some(text.to_owned()),
+                class: Some(class),
+            })
+        })
+    }
+}
+
+impl RuleSet {
+    fn match_refspecs<'r>(&self, rule: &'r Rule, span: Span, operands: &[&Arg]) -> Option<RuleMatch<'r>> {
+        let refspecs = operands.get(1..).unwrap_or(&[]);
+        if refspecs.is_empty() {
+            return rule.targets.contains(&PathClass::Unresolved).then(|| RuleMatch {
+                rule,
+                span,
+                target: Some("the current branch".into()),
+                class: Some(PathClass::Unresolved),
+            });
+        }
+        refspecs.iter().find_map(|spec| {
+            let text = spec.text.trim_start_matches('+');
+            let dst = text.rsplit_once(':').map_or(text, |(_, d)| d);
+            let dst = dst.strip_prefix("refs/heads/").unwrap_or(dst);
+            let class = if !spec.resolved || dst == "HEAD" || dst.is_empty() && !text.starts_with(':') {
+                PathClass::Unresolved
+            } else if self.is_protected_branch(dst) {
+                PathClass::Protected
+            } else {
+                PathClass::Ordinary
+            };
+            rule.targets.contains(&class).then(|| RuleMatch {
+                rule,
+                span: span.cover(spec.span),
+                target: Some(dst.to_owned()),
+                class: Some(class),
+            })
+        })
+    }
+}
+
+/// Positionals of an argument list: not flags, not values of `value_options`; everything after
+/// `--`.
+pub fn positionals<'a>(args: &'a [Arg], value_options: &[String]) -> Vec<&'a Arg> {
+    let mut out = Vec::new();
+    let mut iter = args.iter();
+    while let Some(a) = iter.next() {
+        let t = a.text.as_str();
+        if t == "--" {
+            out.extend(iter);
+            break;
+        }
+        if t.starts_with('-') && t.len() > 1 {
+            if value_options.iter().any(|o| o == t) {
+                iter.next();
+            }
+            continue;
+        }
+        out.push(a);
+    }
+    out
+}
+
+fn any_glob(patterns: &[String], text: &str) -> bool {
+    patterns.iter().any(|p| glob::matches(p, text))
+}
+
+fn validate(rule: &Rule) -> Result<(), String> {
+    if rule.id.trim().is_empty() {
+        return Err("the id is empty".into());
+    }
+    if rule.programs.is_empty() {
+        return Err("`programs` is empty: say which programs the rule is about".into());
+    }
+    if rule.reason.trim().is_empty() {
+        return Err("`reason` is empty: say what the rule stops and why".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_packs_load() {
+        let set = embedded().expect("embedded packs are valid");
+        assert!(set.rules.len() > 50, "only {} rules", set.rules.len());
+        let mut ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len(), "rule ids are unique");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_line() {
+        let mut set = RuleSet::default();
+        let err = set
+            .add_pack("[pack]\nid = \"x\"\ndescription = \"y\"\nbogus = 1\n", "user.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bogus") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn user_rule_replaces_embedded_rule_with_same_id() {
+        let mut set = embedded().unwrap();
+        let id = set.rules[0].id.clone();
+        let n = set.rules.len();
+        let pack = format!(
+            "[pack]\nid='u'\ndescription='u'\n[[rule]]\nid='{id}'\nprograms=['x']\neffect='read'\ndecision='allow'\nreason='r'\n"
+        );
+        set.add_pack(&pack, "user.toml").unwrap();
+        assert_eq!(set.rules.len(), n);
+        assert_eq!(set.rules[0].programs, vec!["x".to_string()]);
+    }
+}

@@ -1,0 +1,334 @@
+//! Path classes: what a path *is* (the root, a system directory, a home directory, a `.git`
+//! directory, a database data directory, a credential store, something disposable), so that rules
+//! judge targets rather than words. The lists come from the packs' `[paths]` tables and the user's
+//! protected paths.
+
+use serde::Deserialize;
+
+/// What a path is, from most to least sensitive (the first class that applies is taken).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathClass {
+    /// Part of it comes from a variable or command output that cannot be known before it runs.
+    Unresolved,
+    /// `/` itself or everything directly under it.
+    Root,
+    /// A block device (`/dev/sda`).
+    Device,
+    /// A system directory or something directly in it (`/etc`, `/usr/*`).
+    System,
+    /// A home directory (`~`, `$HOME`, `/home/alice`, `/root`).
+    Home,
+    /// A path the configuration declares protected.
+    Protected,
+    /// A credential store (`~/.ssh`, `~/.aws/credentials`, `~/.kube/config`).
+    Credential,
+    /// A database's data directory (`/var/lib/postgresql`, `pgdata`).
+    Database,
+    /// A repository's `.git` directory.
+    Git,
+    /// A file worth keeping (`*.db`, `.env`, shell start-up files).
+    Valuable,
+    /// The whole working directory (`.`, `*`, `./*`).
+    WorkingDir,
+    /// A temporary directory (`/tmp/x`).
+    Temp,
+    /// Something a build regenerates (`target`, `node_modules`, `dist`).
+    Disposable,
+    /// The parent directory or outside the project (`..`, `../x`).
+    Parent,
+    /// Anything else.
+    Ordinary,
+}
+
+impl PathClass {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PathClass::Unresolved => "unresolved",
+            PathClass::Root => "root",
+            PathClass::Device => "device",
+            PathClass::System => "system",
+            PathClass::Home => "home",
+            PathClass::Protected => "protected",
+            PathClass::Credential => "credential",
+            PathClass::Database => "database",
+            PathClass::Git => "git",
+            PathClass::Valuable => "valuable",
+            PathClass::WorkingDir => "working-dir",
+            PathClass::Temp => "temp",
+            PathClass::Disposable => "disposable",
+            PathClass::Parent => "parent",
+            PathClass::Ordinary => "ordinary",
+        }
+    }
+
+    /// A few words for reasons: "the root directory", "a home directory".
+    pub const fn describe(self) -> &'static str {
+        match self {
+            PathClass::Unresolved => "a path that is only known when the command runs",
+            PathClass::Root => "the root directory",
+            PathClass::Device => "a block device",
+            PathClass::System => "a system directory",
+            PathClass::Home => "a home directory",
+            PathClass::Protected => "a protected path",
+            PathClass::Credential => "a credential store",
+            PathClass::Database => "a database data directory",
+            PathClass::Git => "a repository's .git directory",
+            PathClass::Valuable => "a file worth keeping",
+            PathClass::WorkingDir => "the whole working directory",
+            PathClass::Temp => "a temporary directory",
+            PathClass::Disposable => "a regenerable build or cache directory",
+            PathClass::Parent => "a path outside the working directory",
+            PathClass::Ordinary => "an ordinary path",
+        }
+    }
+}
+
+/// The path lists of the packs (merged) plus the user's protected paths.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathLists {
+    #[serde(default)]
+    pub system: Vec<String>,
+    #[serde(default)]
+    pub home: Vec<String>,
+    #[serde(default)]
+    pub devices: Vec<String>,
+    #[serde(default)]
+    pub credentials: Vec<String>,
+    #[serde(default)]
+    pub database: Vec<String>,
+    #[serde(default)]
+    pub valuable: Vec<String>,
+    #[serde(default)]
+    pub temp: Vec<String>,
+    /// Directory names (any path component) a build or tool regenerates.
+    #[serde(default)]
+    pub disposable: Vec<String>,
+    #[serde(default)]
+    pub protected: Vec<String>,
+}
+
+impl PathLists {
+    pub fn extend(&mut self, other: PathLists) {
+        self.system.extend(other.system);
+        self.home.extend(other.home);
+        self.devices.extend(other.devices);
+        self.credentials.extend(other.credentials);
+        self.database.extend(other.database);
+        self.valuable.extend(other.valuable);
+        self.temp.extend(other.temp);
+        self.disposable.extend(other.disposable);
+        self.protected.extend(other.protected);
+    }
+
+    /// Classifies a path as the shell layer resolved it. `resolved == false` is always
+    /// [`PathClass::Unresolved`].
+    pub fn classify(&self, path: &str, resolved: bool) -> PathClass {
+        if !resolved {
+            return PathClass::Unresolved;
+        }
+        let norm = normalize_path(path);
+        // Everything inside a directory (`dir/*`, `dir/.*`) is as valuable as the directory.
+        let subject = strip_all_contents(&norm);
+        if subject == "/" {
+            return PathClass::Root;
+        }
+        let any = |list: &[String]| list.iter().any(|p| path_matches(p, subject));
+        if has_wildcard(subject) {
+            // A wildcard that could reach a sensitive path counts as that path (`/e*c`, `/hom?/*`).
+            if let Some(class) = self.wildcard_reach(subject) {
+                return class;
+            }
+        }
+        if any(&self.devices) {
+            return PathClass::Device;
+        }
+        if any(&self.system) {
+            return PathClass::System;
+        }
+        if any(&self.home) {
+            return PathClass::Home;
+        }
+        if any(&self.protected) {
+            return PathClass::Protected;
+        }
+        if any(&self.credentials) {
+            return PathClass::Credential;
+        }
+        if any(&self.database) {
+            return PathClass::Database;
+        }
+        if subject == ".git" || subject.ends_with("/.git") {
+            return PathClass::Git;
+        }
+        if any(&self.valuable) {
+            return PathClass::Valuable;
+        }
+        if subject == "." || subject == "*" || subject == "~+" {
+            return PathClass::WorkingDir;
+        }
+        if any(&self.temp) {
+            return PathClass::Temp;
+        }
+        if subject
+            .split('/')
+            .any(|c| self.disposable.iter().any(|d| blastwall_core::glob::matches(d, c)))
+        {
+            return PathClass::Disposable;
+        }
+        if subject == ".." || subject.starts_with("../") {
+            return PathClass::Parent;
+        }
+        PathClass::Ordinary
+    }
+
+    fn wildcard_reach(&self, pattern: &str) -> Option<PathClass> {
+        let reaches = |list: &[String]| {
+            list.iter()
+                .filter(|p| !has_wildcard(p))
+                .any(|p| path_matches(pattern, p))
+        };
+        if !pattern.starts_with('/') && !pattern.starts_with('~') {
+            return None;
+        }
+        if reaches(&self.system) {
+            return Some(PathClass::System);
+        }
+        if reaches(&self.home) || path_matches(pattern, "/home/user") {
+            return Some(PathClass::Home);
+        }
+        if reaches(&self.credentials) {
+            return Some(PathClass::Credential);
+        }
+        if reaches(&self.database) {
+            return Some(PathClass::Database);
+        }
+        None
+    }
+}
+
+fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// `dir/*`, `dir/.*`, `dir/{*,.*}` → `dir`; `/*` → `/`.
+fn strip_all_contents(path: &str) -> &str {
+    for suffix in ["/*", "/.*", "/**"] {
+        if let Some(dir) = path.strip_suffix(suffix) {
+            return if dir.is_empty() { "/" } else { dir };
+        }
+    }
+    path
+}
+
+/// Lexical normalization: `$HOME`/`${HOME}` → `~`, duplicate and trailing slashes removed, `.` and
+/// `..` components folded (`/tmp/../etc` → `/etc`), a leading `./` dropped.
+pub fn normalize_path(path: &str) -> String {
+    let p = path.trim();
+    let p = if let Some(rest) = p.strip_prefix("${HOME}") {
+        format!("~{rest}")
+    } else if let Some(rest) = p.strip_prefix("$HOME") {
+        format!("~{rest}")
+    } else {
+        p.to_owned()
+    };
+    if p.is_empty() {
+        return String::new();
+    }
+    let absolute = p.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for comp in p.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => match out.last() {
+                Some(&last) if last != ".." && last != "~" => {
+                    out.pop();
+                }
+                // `~/..` is the directory holding every home.
+                Some(&"~") => {
+                    out.pop();
+                    out.push("/home");
+                }
+                _ if absolute => {}
+                _ => out.push(".."),
+            },
+            c => out.push(c),
+        }
+    }
+    if out.first() == Some(&"/home") {
+        let rest = out[1..].join("/");
+        return if rest.is_empty() { "/home".into() } else { format!("/home/{rest}") };
+    }
+    let joined = out.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}
+
+/// Component-wise wildcard match: `*` within one component, `**` any number of components.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let pat: Vec<&str> = pattern.split('/').collect();
+    let comps: Vec<&str> = path.split('/').collect();
+    match_components(&pat, &comps)
+}
+
+fn match_components(pat: &[&str], comps: &[&str]) -> bool {
+    match pat.split_first() {
+        None => comps.is_empty(),
+        Some((&"**", rest)) => (0..=comps.len()).any(|i| match_components(rest, &comps[i..])),
+        Some((p, rest)) => match comps.split_first() {
+            Some((c, crest)) => blastwall_core::glob::matches(p, c) && match_components(rest, crest),
+            None => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lists() -> PathLists {
+        crate::embedded().expect("embedded packs load").paths
+    }
+
+    #[test]
+    fn normalization() {
+        assert_eq!(normalize_path("/tmp/../etc/"), "/etc");
+        assert_eq!(normalize_path("/tmp/../../"), "/");
+        assert_eq!(normalize_path("./target/"), "target");
+        assert_eq!(normalize_path("$HOME/"), "~");
+        assert_eq!(normalize_path("${HOME}/.ssh"), "~/.ssh");
+        assert_eq!(normalize_path("../x"), "../x");
+        assert_eq!(normalize_path("//"), "/");
+    }
+
+    #[test]
+    fn classes() {
+        let l = lists();
+        let c = |p: &str| l.classify(p, true);
+        assert_eq!(c("/"), PathClass::Root);
+        assert_eq!(c("/*"), PathClass::Root);
+        assert_eq!(c("/etc"), PathClass::System);
+        assert_eq!(c("/e*c"), PathClass::System);
+        assert_eq!(c("~"), PathClass::Home);
+        assert_eq!(c("~/*"), PathClass::Home);
+        assert_eq!(c("/home/alice"), PathClass::Home);
+        assert_eq!(c(".git"), PathClass::Git);
+        assert_eq!(c("repo/.git/"), PathClass::Git);
+        assert_eq!(c("node_modules"), PathClass::Disposable);
+        assert_eq!(c("./target"), PathClass::Disposable);
+        assert_eq!(c("/tmp/build-123"), PathClass::Temp);
+        assert_eq!(c("src"), PathClass::Ordinary);
+        assert_eq!(c("*"), PathClass::WorkingDir);
+        assert_eq!(c("/var/lib/postgresql/15/main"), PathClass::Database);
+        assert_eq!(c("~/.ssh/id_rsa"), PathClass::Credential);
+        assert_eq!(c("/dev/sda"), PathClass::Device);
+        assert_eq!(c("prod.db"), PathClass::Valuable);
+        assert_eq!(l.classify("x", false), PathClass::Unresolved);
+    }
+}
