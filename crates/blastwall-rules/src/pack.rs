@@ -300,16 +300,23 @@ impl RuleSet {
     }
 
     /// Every rule matching the invocation.
-    pub fn matches<'r>(&'r self, inv: &Invocation) -> Vec<RuleMatch<'r>> {
+    /// Every rule matching the invocation; relative targets are taken relative to `cwd` when known.
+    pub fn matches<'r>(&'r self, inv: &Invocation, cwd: Option<&str>) -> Vec<RuleMatch<'r>> {
         let positionals = self.positionals(inv);
         self.rules
             .iter()
             .filter(|r| any_glob(&r.programs, &inv.program))
-            .filter_map(|r| self.match_rule(r, inv, &positionals))
+            .filter_map(|r| self.match_rule(r, inv, &positionals, cwd))
             .collect()
     }
 
-    fn match_rule<'r>(&self, rule: &'r Rule, inv: &Invocation, positionals: &[&Arg]) -> Option<RuleMatch<'r>> {
+    fn match_rule<'r>(
+        &self,
+        rule: &'r Rule,
+        inv: &Invocation,
+        positionals: &[&Arg],
+        cwd: Option<&str>,
+    ) -> Option<RuleMatch<'r>> {
         let mut span = inv.program_span;
         // Subcommand: first word first, the rest in order.
         let mut next = 0usize;
@@ -357,7 +364,7 @@ impl RuleSet {
                 TargetMode::Key(key) => &t.text[key.len() + 1..],
                 _ => t.text.as_str(),
             };
-            let class = self.paths.classify(text, t.resolved);
+            let class = self.paths.classify_in(text, t.resolved, cwd);
             rule.targets.contains(&class).then(|| RuleMatch {
                 rule,
                 span: span.cover(t.span),

@@ -125,9 +125,23 @@ impl PathLists {
     /// Classifies a path as the shell layer resolved it. `resolved == false` is always
     /// [`PathClass::Unresolved`].
     pub fn classify(&self, path: &str, resolved: bool) -> PathClass {
+        self.classify_in(path, resolved, None)
+    }
+
+    /// Like [`PathLists::classify`], with relative paths taken relative to `cwd` when it is known
+    /// (`rm -rf *` in `/` is the root; `rm -rf ..` in `/home/alice/proj` is a home directory).
+    pub fn classify_in(&self, path: &str, resolved: bool, cwd: Option<&str>) -> PathClass {
         if !resolved {
             return PathClass::Unresolved;
         }
+        let joined;
+        let path = match cwd {
+            Some(dir) if !path.starts_with(['/', '~', '$']) && !dir.is_empty() => {
+                joined = format!("{dir}/{path}");
+                joined.as_str()
+            }
+            _ => path,
+        };
         let norm = normalize_path(path);
         // Everything inside a directory (`dir/*`, `dir/.*`) is as valuable as the directory.
         let subject = strip_all_contents(&norm);

@@ -1,0 +1,266 @@
+//! Interpreter one-liners (`python -c`, `node -e`, `perl -e`, `ruby -e`): finds the library calls
+//! that the packs map to shell commands (`shutil.rmtree(p)` → `rm -rf p`, `os.system(s)` → shell
+//! source `s`) and extracts their literal arguments.
+//!
+//! This is a lexer-level scan of the one-liner, not an interpreter: a call whose argument is not a
+//! literal yields an *unresolved* argument, which the rules treat as unknown (never as safe).
+
+use blastwall_rules::CodeCall;
+
+/// One call found in interpreter code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundCall {
+    pub call: String,
+    /// Byte offset of the call in the code.
+    pub offset: usize,
+    pub len: usize,
+    pub what: Found,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// An argument vector: words and whether each is a literal.
+    Argv(Vec<(String, bool)>),
+    /// Shell source passed as one string.
+    Shell(String),
+    /// Shell source that is not a literal.
+    UnknownShell,
+}
+
+/// Scans `code` in `language` for the calls in `specs`.
+pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
+    let mut found = Vec::new();
+    for spec in specs.iter().filter(|s| s.languages.iter().any(|l| l == language)) {
+        for call in &spec.calls {
+            for offset in call_sites(code, call) {
+                let after = &code[offset + call.len()..];
+                let (args_text, consumed) = argument_text(after);
+                let literals = literals(args_text);
+                let len = call.len() + consumed;
+                let what = if spec.equivalent == ["shell"] {
+                    shell_call(args_text, &literals)
+                } else {
+                    let mut argv: Vec<(String, bool)> = spec.equivalent.iter().map(|w| (w.clone(), true)).collect();
+                    for (marker, flag) in &spec.when_contains {
+                        if args_text.contains(marker.as_str()) || call.contains(marker.as_str()) {
+                            argv.push((flag.clone(), true));
+                        }
+                    }
+                    match literals.first() {
+                        Some(Literal::Str(s, resolved)) => argv.push((s.clone(), *resolved)),
+                        _ => argv.push((args_text.trim().to_owned(), false)),
+                    }
+                    Found::Argv(argv)
+                };
+                found.push(FoundCall { call: call.clone(), offset, len, what });
+            }
+        }
+    }
+    // Backticks run shell source in Perl and Ruby.
+    if matches!(language, "perl" | "ruby") {
+        let mut rest = code;
+        let mut base = 0;
+        while let Some(start) = rest.find('`') {
+            let Some(end) = rest[start + 1..].find('`') else { break };
+            let src = &rest[start + 1..start + 1 + end];
+            found.push(FoundCall {
+                call: "`…`".into(),
+                offset: base + start,
+                len: end + 2,
+                what: Found::Shell(src.to_owned()),
+            });
+            base += start + end + 2;
+            rest = &rest[start + end + 2..];
+        }
+    }
+    found.sort_by_key(|f| f.offset);
+    found.dedup_by_key(|f| f.offset);
+    found
+}
+
+fn shell_call(args_text: &str, literals: &[Literal]) -> Found {
+    match literals.first() {
+        Some(Literal::List(items)) => Found::Argv(items.clone()),
+        Some(Literal::Str(s, true)) => {
+            // `system("rm", "-rf", "/")` (several literals) is an argument vector in Perl/Ruby.
+            let words: Vec<(String, bool)> = literals
+                .iter()
+                .filter_map(|l| match l {
+                    Literal::Str(s, r) => Some((s.clone(), *r)),
+                    Literal::List(_) => None,
+                })
+                .collect();
+            if words.len() > 1 && !args_text.contains("shell") {
+                Found::Argv(words)
+            } else {
+                Found::Shell(s.clone())
+            }
+        }
+        _ => Found::UnknownShell,
+    }
+}
+
+/// Offsets where `name` is called: not preceded by an identifier character, followed by `(` or
+/// (Perl/Ruby style) a space and a quote.
+fn call_sites(code: &str, name: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = code[from..].find(name) {
+        let at = from + i;
+        from = at + name.len();
+        let before = code[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+            continue;
+        }
+        let after = code[at + name.len()..].trim_start();
+        if after.starts_with('(') || after.starts_with(['"', '\'', '[', '`', '{']) || after.starts_with("qw") {
+            out.push(at);
+        }
+        if out.len() > 64 {
+            break;
+        }
+    }
+    out
+}
+
+/// The text of the call's arguments (inside the parentheses, or up to the end of the statement),
+/// and how many bytes of `after` it used.
+fn argument_text(after: &str) -> (&str, usize) {
+    let trimmed = after.trim_start();
+    let skipped = after.len() - trimmed.len();
+    if let Some(inner) = trimmed.strip_prefix('(') {
+        let mut depth = 1usize;
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        for (i, c) in inner.char_indices() {
+            if escaped {
+                escaped = false;
+                continue;
+            }
+            match (quote, c) {
+                (_, '\\') => escaped = true,
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'' | '`') => quote = Some(c),
+                (None, '(' | '[' | '{') => depth += 1,
+                (None, ')' | ']' | '}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return (&inner[..i], skipped + 1 + i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        return (inner, after.len());
+    }
+    let end = trimmed.find([';', '\n']).unwrap_or(trimmed.len());
+    (&trimmed[..end], skipped + end)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Literal {
+    /// A string literal and whether it is fully literal (no interpolation).
+    Str(String, bool),
+    List(Vec<(String, bool)>),
+}
+
+/// The top-level literals of an argument list, in order.
+fn literals(args: &str) -> Vec<Literal> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = args.char_indices().collect();
+    let mut i = 0;
+    let mut depth_list: Option<Vec<(String, bool)>> = None;
+    while i < chars.len() {
+        let (_, c) = chars[i];
+        match c {
+            '[' if depth_list.is_none() => {
+                depth_list = Some(Vec::new());
+                i += 1;
+            }
+            ']' if depth_list.is_some() => {
+                out.push(Literal::List(depth_list.take().unwrap_or_default()));
+                i += 1;
+            }
+            '"' | '\'' | '`' => {
+                let interpolating_prefix = i > 0 && matches!(chars[i - 1].1, 'f' | 'F');
+                let mut s = String::new();
+                let mut j = i + 1;
+                let mut escaped = false;
+                while j < chars.len() {
+                    let d = chars[j].1;
+                    if escaped {
+                        s.push(match d {
+                            'n' => '\n',
+                            't' => '\t',
+                            other => other,
+                        });
+                        escaped = false;
+                    } else if d == '\\' {
+                        escaped = true;
+                    } else if d == c {
+                        break;
+                    } else {
+                        s.push(d);
+                    }
+                    j += 1;
+                }
+                let interpolated = (interpolating_prefix && s.contains('{'))
+                    || (c != '\'' && (s.contains("${") || s.contains("#{")))
+                    || (c == '"' && s.contains('$') && !s.contains("$("));
+                let lit = (s, !interpolated);
+                match depth_list.as_mut() {
+                    Some(list) => list.push(lit),
+                    None => out.push(Literal::Str(lit.0, lit.1)),
+                }
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+        if out.len() > 32 {
+            break;
+        }
+    }
+    if let Some(list) = depth_list {
+        out.push(Literal::List(list));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs() -> Vec<CodeCall> {
+        blastwall_rules::embedded().unwrap().code_calls
+    }
+
+    #[test]
+    fn python_rmtree_and_subprocess() {
+        let f = scan("python", "import shutil; shutil.rmtree('/')", &specs());
+        assert_eq!(f[0].what, Found::Argv(vec![("rm".into(), true), ("-rf".into(), true), ("/".into(), true)]));
+        let f = scan("python", "import subprocess; subprocess.run(['rm','-rf','/'])", &specs());
+        assert_eq!(f[0].what, Found::Argv(vec![("rm".into(), true), ("-rf".into(), true), ("/".into(), true)]));
+        let f = scan("python", "import os; os.system(\"rm -rf ~\")", &specs());
+        assert_eq!(f[0].what, Found::Shell("rm -rf ~".into()));
+        let f = scan("python", "import os; os.system(cmd)", &specs());
+        assert_eq!(f[0].what, Found::UnknownShell);
+    }
+
+    #[test]
+    fn node_and_ruby_and_perl() {
+        let f = scan("javascript", "require('fs').rmSync('/', {recursive:true})", &specs());
+        assert!(matches!(&f[0].what, Found::Argv(v) if v.iter().any(|(w, _)| w == "-r")));
+        let f = scan("ruby", "FileUtils.rm_rf(\"/\")", &specs());
+        assert!(matches!(&f[0].what, Found::Argv(v) if v.last().unwrap().0 == "/"));
+        let f = scan("perl", "system(\"rm -rf /\")", &specs());
+        assert_eq!(f[0].what, Found::Shell("rm -rf /".into()));
+        let f = scan("perl", "print `rm -rf ~`", &specs());
+        assert_eq!(f[0].what, Found::Shell("rm -rf ~".into()));
+    }
+
+    #[test]
+    fn plain_code_has_no_calls() {
+        assert!(scan("python", "print('shutil.rmtree is dangerous')", &specs()).is_empty());
+    }
+}
