@@ -172,7 +172,8 @@ pub struct Rule {
     pub id: String,
     /// Program base names (wildcards allowed: `mkfs*`).
     pub programs: Vec<String>,
-    /// Words that must appear in order among the positionals, the first one first (wildcards).
+    /// Words that must appear in order among the positionals, the first one first (wildcards;
+    /// alternatives with `|`: `rm|remove`).
     #[serde(default)]
     pub subcommand: Vec<String>,
     /// Some positional after the program must match one of these (wildcards): for verbs that may
@@ -323,7 +324,7 @@ impl RuleSet {
         for (i, word) in rule.subcommand.iter().enumerate() {
             let found = positionals[next..]
                 .iter()
-                .position(|a| glob::matches(word, &a.text))
+                .position(|a| word.split('|').any(|alt| glob::matches(alt, &a.text)))
                 .filter(|&at| i > 0 || at == 0)?;
             span = span.cover(positionals[next + found].span);
             next += found + 1;

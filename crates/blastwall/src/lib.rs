@@ -1,0 +1,170 @@
+//! The engine behind the `blastwall` command: wires the classifiers, the rule packs and the
+//! configuration to the decision core, and defines the JSON that `check` reads and writes.
+//!
+//! Every front door of the binary (`check`, `check --batch`, `explain`, `demo`) goes through
+//! [`Engine::check`], so the same input gets the same decision whichever door it came through.
+
+pub mod demo;
+pub mod explain;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use blastwall_core::{Context, Decision, Door, Effect, Language, Policy, Principal, Registry, Span, Verdict, decide};
+use blastwall_rules::RuleSet;
+use blastwall_shell::ShellClassifier;
+use serde::{Deserialize, Serialize};
+
+/// One action as `check` reads it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// `shell` (SQL and HTTP arrive with their classifiers).
+    pub tool: String,
+    /// The shell command, for `tool = "shell"`.
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub session: Option<String>,
+}
+
+/// Why a request could not be judged at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RequestError {
+    #[error("unknown tool `{0}`: this build judges `shell` actions")]
+    UnknownTool(String),
+    #[error("a `{0}` action needs the field `{1}`")]
+    MissingField(&'static str, &'static str),
+}
+
+/// What `check` prints for one action.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub decision: Decision,
+    pub effect: Effect,
+    pub rule: String,
+    pub reason: String,
+    pub span: Span,
+    /// The input text the span covers.
+    pub matched: String,
+    pub environment: String,
+    /// Every command found, in order, with its own decision.
+    pub actions: Vec<ActionReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionReport {
+    pub decision: Decision,
+    pub effect: Effect,
+    pub rule: String,
+    pub operation: String,
+    pub span: Span,
+    pub environment: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+}
+
+impl Report {
+    pub fn new(verdict: &Verdict, input: &str) -> Report {
+        Report {
+            decision: verdict.decision,
+            effect: verdict.effect,
+            rule: verdict.rule.clone(),
+            reason: verdict.reason.clone(),
+            span: verdict.span,
+            matched: verdict.span.slice(input).to_owned(),
+            environment: verdict.environment.0.clone(),
+            actions: verdict
+                .actions
+                .iter()
+                .map(|j| ActionReport {
+                    decision: j.decision,
+                    effect: j.action.effect,
+                    rule: j.action.finding.rule.clone(),
+                    operation: j.action.operation.clone(),
+                    span: j.action.finding.span,
+                    environment: j.action.environment.0.clone(),
+                    via: j.action.via.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The exit code of a decision: 0 allow, 2 deny, 3 ask.
+pub fn exit_code(d: Decision) -> i32 {
+    match d {
+        Decision::Allow => 0,
+        Decision::Deny => 2,
+        Decision::Ask => 3,
+    }
+}
+
+/// The classifiers, rules and policy of one configuration.
+pub struct Engine {
+    registry: Registry,
+    policy: Policy,
+    rules: Arc<RuleSet>,
+}
+
+impl Engine {
+    pub fn new(rules: RuleSet, policy: Policy) -> Engine {
+        let rules = Arc::new(rules);
+        let registry = Registry::new().with(Box::new(ShellClassifier::new(rules.clone())));
+        Engine { registry, policy, rules }
+    }
+
+    /// The embedded rule packs and default policy, no configuration files.
+    pub fn embedded() -> Engine {
+        let rules = blastwall_rules::embedded().expect("the embedded rule packs are checked by the test suite");
+        Engine::new(rules, Policy::default())
+    }
+
+    pub fn from_loaded(loaded: blastwall_config::Loaded) -> Engine {
+        Engine::new(loaded.rules, loaded.policy)
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Classifies and decides one request.
+    pub fn check(&self, req: &Request, door: Door) -> Result<(Verdict, String), RequestError> {
+        let (language, input) = match req.tool.as_str() {
+            "shell" | "bash" | "sh" => {
+                (Language::Shell, req.command.clone().ok_or(RequestError::MissingField("shell", "command"))?)
+            }
+            other => return Err(RequestError::UnknownTool(other.to_owned())),
+        };
+        let ctx = Context {
+            principal: Principal { agent: req.agent.clone(), session: req.session.clone() },
+            door,
+            cwd: req.cwd.clone(),
+            vars: req.env.clone(),
+            environments: self.policy.environments.clone(),
+        };
+        Ok((self.decide_input(language, &input, &ctx), input))
+    }
+
+    /// Classifies and decides raw input of one language.
+    pub fn decide_input(&self, language: Language, input: &str, ctx: &Context) -> Verdict {
+        let actions = self.registry.classify(language, input, ctx).unwrap_or_default();
+        decide(actions, &self.policy)
+    }
+
+    /// Shortcut for a shell command with the default context.
+    pub fn check_shell(&self, command: &str) -> Verdict {
+        let ctx = Context { environments: self.policy.environments.clone(), ..Context::default() };
+        self.decide_input(Language::Shell, command, &ctx)
+    }
+}
