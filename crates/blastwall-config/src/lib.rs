@@ -15,7 +15,10 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("{path}: {message}")]
@@ -114,25 +117,42 @@ pub fn load(files: &[PathBuf]) -> Result<Loaded, ConfigError> {
         if !path.exists() {
             continue;
         }
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
         let file = parse(&text, path)?;
         apply(file, path, &mut rules, &mut policy)?;
         sources.push(path.clone());
     }
-    Ok(Loaded { policy, rules, sources })
+    Ok(Loaded {
+        policy,
+        rules,
+        sources,
+    })
 }
 
 /// Parses one configuration file's text.
 pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError::Syntax { path: path.to_owned(), message: e.to_string() })
+    toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
-fn apply(file: ConfigFile, path: &Path, rules: &mut RuleSet, policy: &mut Policy) -> Result<(), ConfigError> {
+fn apply(
+    file: ConfigFile,
+    path: &Path,
+    rules: &mut RuleSet,
+    policy: &mut Policy,
+) -> Result<(), ConfigError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     for pack in &file.rules.packs {
         let pack_path = dir.join(pack);
-        let text = std::fs::read_to_string(&pack_path)
-            .map_err(|source| ConfigError::Read { path: pack_path.clone(), source })?;
+        let text = std::fs::read_to_string(&pack_path).map_err(|source| ConfigError::Read {
+            path: pack_path.clone(),
+            source,
+        })?;
         rules.add_pack(&text, &pack_path.display().to_string())?;
     }
     policy.overrides.extend(file.rules.overrides);
@@ -149,18 +169,28 @@ fn apply(file: ConfigFile, path: &Path, rules: &mut RuleSet, policy: &mut Policy
     Ok(())
 }
 
-fn apply_environment(envs: &mut Environments, name: String, section: EnvironmentSection, path: &Path) -> Result<(), ConfigError> {
+fn apply_environment(
+    envs: &mut Environments,
+    name: String,
+    section: EnvironmentSection,
+    path: &Path,
+) -> Result<(), ConfigError> {
     let existing = envs.declared.iter().position(|e| e.name == name);
     let base = existing.map(|i| envs.declared[i].clone());
     let is_prod = matches!(name.as_str(), "prod" | "production");
-    let base_floors = base.as_ref().map_or(if is_prod { Floors::PROD } else { Floors::NONE }, |b| b.floors);
+    let base_floors = base
+        .as_ref()
+        .map_or(if is_prod { Floors::PROD } else { Floors::NONE }, |b| {
+            b.floors
+        });
     let floors = Floors {
         read: Decision::Allow,
         write: section.write.unwrap_or(base_floors.write),
         destructive: section.destructive.unwrap_or(base_floors.destructive),
         irreversible: section.irreversible.unwrap_or(base_floors.irreversible),
     };
-    if is_prod && (floors.destructive == Decision::Allow || floors.irreversible == Decision::Allow) {
+    if is_prod && (floors.destructive == Decision::Allow || floors.irreversible == Decision::Allow)
+    {
         return Err(ConfigError::Invalid {
             path: path.to_owned(),
             message: format!(
@@ -187,7 +217,9 @@ mod tests {
 
     #[test]
     fn unknown_key_names_key_and_line() {
-        let err = parse("[rules]\noverides = {}\n", Path::new("blastwall.toml")).unwrap_err().to_string();
+        let err = parse("[rules]\noverides = {}\n", Path::new("blastwall.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("overides") && err.contains("line 2"), "{err}");
     }
 
@@ -196,7 +228,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bw-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("blastwall.toml");
-        std::fs::write(&path, "[environments.prod]\npatterns = [\"prod\"]\ndestructive = \"allow\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "[environments.prod]\npatterns = [\"prod\"]\ndestructive = \"allow\"\n",
+        )
+        .unwrap();
         let err = load(std::slice::from_ref(&path)).unwrap_err().to_string();
         assert!(err.contains("never `allow`"), "{err}");
         std::fs::remove_dir_all(dir).ok();
@@ -212,7 +248,13 @@ mod tests {
         std::fs::write(&project, "[rules.overrides]\n\"git.reset.hard\" = \"allow\"\n[paths]\nprotected = [\"/srv/data\"]\n").unwrap();
         let loaded = load(&[user, project]).unwrap();
         assert_eq!(loaded.policy.overrides["git.reset.hard"], Decision::Allow);
-        assert!(loaded.rules.paths.protected.contains(&"/srv/data".to_string()));
+        assert!(
+            loaded
+                .rules
+                .paths
+                .protected
+                .contains(&"/srv/data".to_string())
+        );
         std::fs::remove_dir_all(dir).ok();
     }
 }

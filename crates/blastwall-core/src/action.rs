@@ -92,7 +92,10 @@ pub struct BlastRadius {
 
 impl BlastRadius {
     pub fn new(scope: Scope, note: impl Into<String>) -> Self {
-        Self { scope, note: note.into() }
+        Self {
+            scope,
+            note: note.into(),
+        }
     }
 }
 

@@ -56,13 +56,17 @@ impl Registry {
 
     /// Adds a classifier, replacing any earlier one of the same language.
     pub fn with(mut self, classifier: Box<dyn Classifier>) -> Self {
-        self.classifiers.retain(|c| c.language() != classifier.language());
+        self.classifiers
+            .retain(|c| c.language() != classifier.language());
         self.classifiers.push(classifier);
         self
     }
 
     pub fn get(&self, language: Language) -> Option<&dyn Classifier> {
-        self.classifiers.iter().find(|c| c.language() == language).map(|c| c.as_ref())
+        self.classifiers
+            .iter()
+            .find(|c| c.language() == language)
+            .map(|c| c.as_ref())
     }
 
     /// Classifies `input` as `language`, or `None` when no classifier for it is registered (the

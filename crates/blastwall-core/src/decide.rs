@@ -107,7 +107,11 @@ pub struct Verdict {
 /// An input with no actions at all (an empty line, only comments) is allowed.
 pub fn decide(actions: Vec<Action>, policy: &Policy) -> Verdict {
     let judged: Vec<Judged> = actions.into_iter().map(|a| judge(a, policy)).collect();
-    let effect = judged.iter().map(|j| j.action.effect).max().unwrap_or(Effect::Read);
+    let effect = judged
+        .iter()
+        .map(|j| j.action.effect)
+        .max()
+        .unwrap_or(Effect::Read);
     let environment = judged
         .iter()
         .map(|j| &j.action.environment)
@@ -154,12 +158,19 @@ fn judge(action: Action, policy: &Policy) -> Judged {
         Some((key, d)) => (d, SettledBy::Override(key.to_owned())),
         None => (action.finding.decision, SettledBy::Rule),
     };
-    let floor = policy.environments.floors(&action.environment).for_effect(action.effect);
+    let floor = policy
+        .environments
+        .floors(&action.environment)
+        .for_effect(action.effect);
     if floor > decision {
         decision = floor;
         settled_by = SettledBy::EnvironmentFloor(action.environment.0.clone());
     }
-    Judged { action, decision, settled_by }
+    Judged {
+        action,
+        decision,
+        settled_by,
+    }
 }
 
 fn reason_with_settlement(j: &Judged) -> String {
@@ -188,14 +199,22 @@ mod tests {
             door: Door::Check,
             language: Language::Shell,
             operation: "op".into(),
-            resource: Resource { kind: "path".into(), name: "x".into() },
+            resource: Resource {
+                kind: "path".into(),
+                name: "x".into(),
+            },
             effect,
             blast_radius: BlastRadius::new(Scope::Single, ""),
             raw: "x".into(),
             span: Span::new(0, 1),
             depth: 0,
             via: vec![],
-            finding: Finding { rule: rule.into(), decision, reason: "r".into(), span: Span::new(0, 1) },
+            finding: Finding {
+                rule: rule.into(),
+                decision,
+                reason: "r".into(),
+                span: Span::new(0, 1),
+            },
         }
     }
 
@@ -218,9 +237,25 @@ mod tests {
     fn override_cannot_go_below_prod_floor() {
         let mut policy = Policy::default();
         policy.overrides.insert("git.*".into(), Decision::Allow);
-        let v = decide(vec![action("git.reset-hard", Decision::Ask, Effect::Destructive, "dev")], &policy);
+        let v = decide(
+            vec![action(
+                "git.reset-hard",
+                Decision::Ask,
+                Effect::Destructive,
+                "dev",
+            )],
+            &policy,
+        );
         assert_eq!(v.decision, Decision::Allow);
-        let v = decide(vec![action("git.reset-hard", Decision::Ask, Effect::Destructive, "prod")], &policy);
+        let v = decide(
+            vec![action(
+                "git.reset-hard",
+                Decision::Ask,
+                Effect::Destructive,
+                "prod",
+            )],
+            &policy,
+        );
         assert_eq!(v.decision, Decision::Ask);
         assert!(v.reason.contains("prod"));
     }
@@ -229,8 +264,18 @@ mod tests {
     fn exact_override_beats_pattern() {
         let mut policy = Policy::default();
         policy.overrides.insert("git.*".into(), Decision::Allow);
-        policy.overrides.insert("git.reset-hard".into(), Decision::Deny);
-        let v = decide(vec![action("git.reset-hard", Decision::Ask, Effect::Destructive, "dev")], &policy);
+        policy
+            .overrides
+            .insert("git.reset-hard".into(), Decision::Deny);
+        let v = decide(
+            vec![action(
+                "git.reset-hard",
+                Decision::Ask,
+                Effect::Destructive,
+                "dev",
+            )],
+            &policy,
+        );
         assert_eq!(v.decision, Decision::Deny);
     }
 

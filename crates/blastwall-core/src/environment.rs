@@ -140,7 +140,10 @@ impl Default for Environments {
 
 impl Environments {
     /// The environment the hints point at, and the hint that decided it.
-    pub fn resolve<'h>(&self, hints: impl IntoIterator<Item = &'h str>) -> (Environment, Option<String>) {
+    pub fn resolve<'h>(
+        &self,
+        hints: impl IntoIterator<Item = &'h str>,
+    ) -> (Environment, Option<String>) {
         let mut best: Option<(&EnvPattern, &str)> = None;
         for hint in hints {
             for env in &self.declared {
@@ -182,7 +185,10 @@ mod tests {
     #[test]
     fn highest_rank_wins() {
         let envs = Environments::default();
-        assert_eq!(envs.resolve(["dev", "staging", "dev"]).0.as_str(), "staging");
+        assert_eq!(
+            envs.resolve(["dev", "staging", "dev"]).0.as_str(),
+            "staging"
+        );
         assert_eq!(envs.resolve(["dev", "prod"]).0.as_str(), "prod");
     }
 }

@@ -16,7 +16,9 @@ mod decide;
 mod environment;
 pub mod glob;
 
-pub use action::{Action, BlastRadius, Door, Effect, Finding, Language, Principal, Resource, Scope, Span};
+pub use action::{
+    Action, BlastRadius, Door, Effect, Finding, Language, Principal, Resource, Scope, Span,
+};
 pub use classify::{Classifier, Context, Registry};
 pub use decide::{Decision, Judged, Policy, Verdict, decide};
 pub use environment::{EnvPattern, Environment, Environments, Floors};

@@ -17,7 +17,11 @@ pub struct Arg {
 
 impl Arg {
     pub fn new(text: impl Into<String>, span: Span) -> Self {
-        Arg { text: text.into(), span, resolved: true }
+        Arg {
+            text: text.into(),
+            span,
+            resolved: true,
+        }
     }
 }
 
@@ -34,7 +38,9 @@ pub struct Invocation {
 impl Invocation {
     /// The span from the program to its last argument.
     pub fn span(&self) -> Span {
-        self.args.iter().fold(self.program_span, |s, a| s.cover(a.span))
+        self.args
+            .iter()
+            .fold(self.program_span, |s, a| s.cover(a.span))
     }
 
     /// Is `flag` present? A one-letter short flag (`-r`) also matches inside a cluster (`-rf`); a
@@ -48,11 +54,11 @@ impl Invocation {
     pub fn find_flag(&self, flag: &str) -> Option<&Arg> {
         for arg in &self.args {
             let t = arg.text.as_str();
-            if t == "--" {
-                return None;
-            }
             if flag_matches(flag, t) {
                 return Some(arg);
+            }
+            if t == "--" {
+                return None;
             }
         }
         None
@@ -77,7 +83,10 @@ fn flag_matches(flag: &str, arg: &str) -> bool {
             && ab[1..].contains(&fb[1]);
     }
     // `--force=...`, `-delete` exact only.
-    flag.starts_with("--") && arg.strip_prefix(flag).is_some_and(|rest| rest.starts_with('='))
+    flag.starts_with("--")
+        && arg
+            .strip_prefix(flag)
+            .is_some_and(|rest| rest.starts_with('='))
 }
 
 #[cfg(test)]
@@ -100,6 +109,7 @@ mod tests {
         assert!(inv(&["--force=true"]).has_flag("--force"));
         assert!(!inv(&["--force-with-lease"]).has_flag("--force"));
         assert!(!inv(&["--", "-rf"]).has_flag("-r"));
+        assert!(inv(&["--", "x"]).has_flag("--"));
         assert!(inv(&["--dry-run=client"]).has_flag("--dry-run*"));
     }
 }

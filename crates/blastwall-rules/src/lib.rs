@@ -14,7 +14,7 @@ mod paths;
 
 pub use invocation::{Arg, Invocation};
 pub use pack::{
-    CodeCall, InterpreterSpec, PackError, PackFile, PackMeta, ProgramSpec, Rule, RuleMatch, RuleSet, ShellSpec, TargetMode, positionals,
-    WrapperMode, WrapperSpec, embedded,
+    CodeCall, InterpreterSpec, PackError, PackFile, PackMeta, ProgramSpec, Rule, RuleMatch,
+    RuleSet, ShellSpec, TargetMode, WrapperMode, WrapperSpec, embedded, positionals,
 };
 pub use paths::{PathClass, PathLists, normalize_path};

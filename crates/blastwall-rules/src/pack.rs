@@ -25,7 +25,11 @@ pub enum PackError {
     #[error("rule pack {origin}: {message}")]
     Syntax { origin: String, message: String },
     #[error("rule pack {origin}: rule `{rule}`: {message}")]
-    Invalid { origin: String, rule: String, message: String },
+    Invalid {
+        origin: String,
+        rule: String,
+        message: String,
+    },
 }
 
 /// One pack file.
@@ -73,6 +77,9 @@ pub struct ProgramSpec {
     /// `false` where `-h` means something other than help (`shutdown -h now`).
     #[serde(default = "yes")]
     pub dash_h_is_help: bool,
+    /// `true` where the word `help` anywhere asks for help (`aws s3 rb help`).
+    #[serde(default)]
+    pub help_word: bool,
 }
 
 fn yes() -> bool {
@@ -130,6 +137,9 @@ pub struct InterpreterSpec {
     pub language: String,
     /// Flags whose value is source code (`-c`, `-e`, `--eval`).
     pub code_flags: Vec<String>,
+    /// The first positional is the code (`awk 'BEGIN{…}'`).
+    #[serde(default)]
+    pub code_positional: bool,
 }
 
 /// A library call in interpreter code, mapped to the shell command with the same effect, so that
@@ -180,6 +190,9 @@ pub struct Rule {
     /// sit at any depth (`aws rds delete-db-instance`, `heroku apps:destroy`).
     #[serde(default)]
     pub any_positional: Vec<String>,
+    /// No positional may match any of these (exceptions: `kubectl delete pod` is not `k8s.delete`).
+    #[serde(default)]
+    pub no_positional: Vec<String>,
     /// Each entry must be present; an entry may list alternatives with `|` (`-r|-R|--recursive`).
     #[serde(default)]
     pub flags: Vec<String>,
@@ -276,6 +289,18 @@ impl RuleSet {
         self.programs.iter().find(|p| any_glob(&p.names, program))
     }
 
+    /// Every program name the packs mention literally (for resolving `/bin/r?`).
+    pub fn known_programs(&self) -> impl Iterator<Item = &str> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.programs.iter())
+            .chain(self.wrappers.iter().flat_map(|w| w.names.iter()))
+            .chain(self.shells.iter().flat_map(|s| s.names.iter()))
+            .chain(self.interpreters.iter().flat_map(|s| s.names.iter()))
+            .map(String::as_str)
+            .filter(|n| !glob::is_pattern(n))
+    }
+
     pub fn is_read_only(&self, program: &str) -> bool {
         any_glob(&self.read_only, program)
     }
@@ -286,18 +311,29 @@ impl RuleSet {
 
     /// The positional arguments of an invocation (flags and their values skipped).
     pub fn positionals<'a>(&self, inv: &'a Invocation) -> Vec<&'a Arg> {
-        let value_options: &[String] = self.program_spec(&inv.program).map_or(&[], |p| &p.value_options);
+        let value_options: &[String] = self
+            .program_spec(&inv.program)
+            .map_or(&[], |p| &p.value_options);
         positionals(&inv.args, value_options)
     }
 
     /// Is this invocation only asking for help (`--help`, `-h`, `help ...`)?
     pub fn is_help(&self, inv: &Invocation) -> bool {
-        let dash_h = self.program_spec(&inv.program).is_none_or(|p| p.dash_h_is_help);
-        let mut before_dd = inv.args.iter().take_while(|a| a.text != "--");
-        if before_dd.any(|a| a.text == "--help" || a.text == "-help" || (dash_h && a.text == "-h")) {
+        let spec = self.program_spec(&inv.program);
+        let dash_h = spec.is_none_or(|p| p.dash_h_is_help);
+        if spec.is_some_and(|p| p.help_word)
+            && self.positionals(inv).iter().any(|a| a.text == "help")
+        {
             return true;
         }
-        self.positionals(inv).first().is_some_and(|a| a.text == "help")
+        let mut before_dd = inv.args.iter().take_while(|a| a.text != "--");
+        if before_dd.any(|a| a.text == "--help" || a.text == "-help" || (dash_h && a.text == "-h"))
+        {
+            return true;
+        }
+        self.positionals(inv)
+            .first()
+            .is_some_and(|a| a.text == "help")
     }
 
     /// Every rule matching the invocation.
@@ -330,14 +366,26 @@ impl RuleSet {
             next += found + 1;
         }
         if !rule.any_positional.is_empty() {
-            let hit = positionals.iter().find(|a| any_glob(&rule.any_positional, &a.text))?;
+            let hit = positionals
+                .iter()
+                .find(|a| any_glob(&rule.any_positional, &a.text))?;
             span = span.cover(hit.span);
+        }
+        if positionals
+            .iter()
+            .any(|a| any_glob(&rule.no_positional, &a.text))
+        {
+            return None;
         }
         for group in &rule.flags {
             let hit = group.split('|').find_map(|f| inv.find_flag(f))?;
             span = span.cover(hit.span);
         }
-        if rule.no_flags.iter().any(|f| f.split('|').any(|f| inv.has_flag(f))) {
+        if rule
+            .no_flags
+            .iter()
+            .any(|f| f.split('|').any(|f| inv.has_flag(f)))
+        {
             return None;
         }
         if !rule.any_arg.is_empty() {
@@ -345,7 +393,12 @@ impl RuleSet {
             span = span.cover(hit.span);
         }
         if rule.targets.is_empty() {
-            return Some(RuleMatch { rule, span, target: None, class: None });
+            return Some(RuleMatch {
+                rule,
+                span,
+                target: None,
+                class: None,
+            });
         }
         if rule.targets_from == TargetMode::Refspecs {
             return self.match_refspecs(rule, span, &positionals[next..]);
@@ -357,7 +410,11 @@ impl RuleSet {
             TargetMode::Key(key) => inv
                 .args
                 .iter()
-                .filter(|a| a.text.strip_prefix(key.as_str()).is_some_and(|r| r.starts_with('=')))
+                .filter(|a| {
+                    a.text
+                        .strip_prefix(key.as_str())
+                        .is_some_and(|r| r.starts_with('='))
+                })
                 .collect(),
         };
         targets.into_iter().find_map(|t| {
@@ -377,27 +434,36 @@ impl RuleSet {
 }
 
 impl RuleSet {
-    fn match_refspecs<'r>(&self, rule: &'r Rule, span: Span, operands: &[&Arg]) -> Option<RuleMatch<'r>> {
+    fn match_refspecs<'r>(
+        &self,
+        rule: &'r Rule,
+        span: Span,
+        operands: &[&Arg],
+    ) -> Option<RuleMatch<'r>> {
         let refspecs = operands.get(1..).unwrap_or(&[]);
         if refspecs.is_empty() {
-            return rule.targets.contains(&PathClass::Unresolved).then(|| RuleMatch {
-                rule,
-                span,
-                target: Some("the current branch".into()),
-                class: Some(PathClass::Unresolved),
-            });
+            return rule
+                .targets
+                .contains(&PathClass::Unresolved)
+                .then(|| RuleMatch {
+                    rule,
+                    span,
+                    target: Some("the current branch".into()),
+                    class: Some(PathClass::Unresolved),
+                });
         }
         refspecs.iter().find_map(|spec| {
             let text = spec.text.trim_start_matches('+');
             let dst = text.rsplit_once(':').map_or(text, |(_, d)| d);
             let dst = dst.strip_prefix("refs/heads/").unwrap_or(dst);
-            let class = if !spec.resolved || dst == "HEAD" || dst.is_empty() && !text.starts_with(':') {
-                PathClass::Unresolved
-            } else if self.is_protected_branch(dst) {
-                PathClass::Protected
-            } else {
-                PathClass::Ordinary
-            };
+            let class =
+                if !spec.resolved || dst == "HEAD" || dst.is_empty() && !text.starts_with(':') {
+                    PathClass::Unresolved
+                } else if self.is_protected_branch(dst) {
+                    PathClass::Protected
+                } else {
+                    PathClass::Ordinary
+                };
             rule.targets.contains(&class).then(|| RuleMatch {
                 rule,
                 span: span.cover(spec.span),
@@ -466,7 +532,10 @@ mod tests {
     fn unknown_keys_are_rejected_with_their_line() {
         let mut set = RuleSet::default();
         let err = set
-            .add_pack("[pack]\nid = \"x\"\ndescription = \"y\"\nbogus = 1\n", "user.toml")
+            .add_pack(
+                "[pack]\nid = \"x\"\ndescription = \"y\"\nbogus = 1\n",
+                "user.toml",
+            )
             .unwrap_err()
             .to_string();
         assert!(err.contains("bogus") && err.contains("line 4"), "{err}");

@@ -185,10 +185,11 @@ impl PathLists {
         if any(&self.temp) {
             return PathClass::Temp;
         }
-        if subject
-            .split('/')
-            .any(|c| self.disposable.iter().any(|d| blastwall_core::glob::matches(d, c)))
-        {
+        if subject.split('/').any(|c| {
+            self.disposable
+                .iter()
+                .any(|d| blastwall_core::glob::matches(d, c))
+        }) {
             return PathClass::Disposable;
         }
         if subject == ".." || subject.starts_with("../") {
@@ -203,8 +204,15 @@ impl PathLists {
                 .filter(|p| !has_wildcard(p))
                 .any(|p| path_matches(pattern, p))
         };
+        let last = pattern.rsplit('/').next().unwrap_or("");
+        if last.starts_with('.') && path_matches(last, ".git") {
+            return Some(PathClass::Git);
+        }
         if !pattern.starts_with('/') && !pattern.starts_with('~') {
             return None;
+        }
+        if !has_wildcard(last) && path_matches(pattern, &format!("/home/{last}")) {
+            return Some(PathClass::Home);
         }
         if reaches(&self.system) {
             return Some(PathClass::System);
@@ -272,7 +280,11 @@ pub fn normalize_path(path: &str) -> String {
     }
     if out.first() == Some(&"/home") {
         let rest = out[1..].join("/");
-        return if rest.is_empty() { "/home".into() } else { format!("/home/{rest}") };
+        return if rest.is_empty() {
+            "/home".into()
+        } else {
+            format!("/home/{rest}")
+        };
     }
     let joined = out.join("/");
     if absolute {
@@ -296,7 +308,9 @@ fn match_components(pat: &[&str], comps: &[&str]) -> bool {
         None => comps.is_empty(),
         Some((&"**", rest)) => (0..=comps.len()).any(|i| match_components(rest, &comps[i..])),
         Some((p, rest)) => match comps.split_first() {
-            Some((c, crest)) => blastwall_core::glob::matches(p, c) && match_components(rest, crest),
+            Some((c, crest)) => {
+                blastwall_core::glob::matches(p, c) && match_components(rest, crest)
+            }
             None => false,
         },
     }

@@ -30,29 +30,44 @@ pub enum Found {
 /// Scans `code` in `language` for the calls in `specs`.
 pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
     let mut found = Vec::new();
-    for spec in specs.iter().filter(|s| s.languages.iter().any(|l| l == language)) {
+    let strings = string_ranges(code);
+    for spec in specs
+        .iter()
+        .filter(|s| s.languages.iter().any(|l| l == language))
+    {
         for call in &spec.calls {
-            for offset in call_sites(code, call) {
+            for offset in call_sites(code, call)
+                .into_iter()
+                .filter(|o| !strings.iter().any(|r| r.contains(o)))
+            {
                 let after = &code[offset + call.len()..];
                 let (args_text, consumed) = argument_text(after);
                 let literals = literals(args_text);
                 let len = call.len() + consumed;
                 let what = if spec.equivalent == ["shell"] {
-                    shell_call(args_text, &literals)
+                    shell_call(language, args_text, &literals)
                 } else {
-                    let mut argv: Vec<(String, bool)> = spec.equivalent.iter().map(|w| (w.clone(), true)).collect();
+                    let mut argv: Vec<(String, bool)> =
+                        spec.equivalent.iter().map(|w| (w.clone(), true)).collect();
                     for (marker, flag) in &spec.when_contains {
                         if args_text.contains(marker.as_str()) || call.contains(marker.as_str()) {
                             argv.push((flag.clone(), true));
                         }
                     }
+                    let home = home_expression(args_text);
                     match literals.first() {
+                        _ if home.1 => argv.push(home),
                         Some(Literal::Str(s, resolved)) => argv.push((s.clone(), *resolved)),
-                        _ => argv.push((args_text.trim().to_owned(), false)),
+                        _ => argv.push(resolve_identifier(code, args_text.trim()).unwrap_or(home)),
                     }
                     Found::Argv(argv)
                 };
-                found.push(FoundCall { call: call.clone(), offset, len, what });
+                found.push(FoundCall {
+                    call: call.clone(),
+                    offset,
+                    len,
+                    what,
+                });
             }
         }
     }
@@ -61,7 +76,9 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
         let mut rest = code;
         let mut base = 0;
         while let Some(start) = rest.find('`') {
-            let Some(end) = rest[start + 1..].find('`') else { break };
+            let Some(end) = rest[start + 1..].find('`') else {
+                break;
+            };
             let src = &rest[start + 1..start + 1 + end];
             found.push(FoundCall {
                 call: "`…`".into(),
@@ -78,7 +95,105 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
     found
 }
 
-fn shell_call(args_text: &str, literals: &[Literal]) -> Found {
+/// Expressions that mean the home directory in each language.
+const HOME_EXPRESSIONS: &[&str] = &[
+    "environ[\"HOME\"]",
+    "environ['HOME']",
+    "getenv(\"HOME\")",
+    "getenv('HOME')",
+    "Path.home()",
+    "expanduser(",
+    "homedir()",
+    "$ENV{HOME}",
+    "$ENV{'HOME'}",
+    "Dir.home",
+    "ENV[\"HOME\"]",
+    "ENV['HOME']",
+    "process.env.HOME",
+    "os.UserHomeDir",
+    "File.expand_path(\"~\")",
+    "$HOME",
+];
+
+/// A non-literal argument: the home directory when it spells it, otherwise unresolved.
+fn home_expression(args_text: &str) -> (String, bool) {
+    if HOME_EXPRESSIONS.iter().any(|h| args_text.contains(h)) && !args_text.contains(['+', '/']) {
+        ("~".to_owned(), true)
+    } else {
+        (args_text.trim().to_owned(), false)
+    }
+}
+
+/// Byte ranges of string literals in `code` (calls inside them are data, not calls).
+fn string_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut quote: Option<(char, usize)> = None;
+    let mut escaped = false;
+    for (i, c) in code.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (quote, c) {
+            (_, '\\') => escaped = true,
+            (Some((q, start)), c) if c == q => {
+                out.push(start..i);
+                quote = None;
+            }
+            (None, '"' | '\'') => quote = Some((c, i)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `d = tempfile.mkdtemp()` or `d = '/srv/x'` earlier in the code: what an identifier holds.
+fn resolve_identifier(code: &str, ident: &str) -> Option<(String, bool)> {
+    if ident.is_empty() || !ident.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let at = code
+        .find(&format!("{ident} = "))
+        .or_else(|| code.find(&format!("{ident}=")))?;
+    let value = code[at..].split_once('=')?.1.trim_start();
+    let value = &value[..value.find([';', '\n']).unwrap_or(value.len())];
+    if value.contains("mkdtemp")
+        || value.contains("TemporaryDirectory")
+        || value.contains("mkdtempSync")
+        || value.contains("tmpdir()")
+    {
+        return Some(("/tmp/tmp.blastwall".into(), true));
+    }
+    match literals(value).first() {
+        Some(Literal::Str(s, resolved)) if value.trim_start().starts_with(['"', '\'']) => {
+            Some((s.clone(), *resolved))
+        }
+        _ => None,
+    }
+}
+
+fn shell_call(language: &str, args_text: &str, literals: &[Literal]) -> Found {
+    if args_text.contains("b64decode")
+        || args_text.contains("Buffer.from") && args_text.contains("base64")
+    {
+        // `os.system(base64.b64decode('cm0g…').decode())`: the literal is the encoded command.
+        use base64::Engine;
+        if let Some(Literal::Str(s, true)) = literals.first()
+            && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s.trim())
+        {
+            return Found::Shell(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        return Found::UnknownShell;
+    }
+    match literals {
+        [Literal::Str(program, true), Literal::List(items), ..] => {
+            // `spawnSync('rm', ['-rf', '/'])`, `execvp('rm', ['rm', '-rf', '/'])`.
+            let mut argv = vec![(program.clone(), true)];
+            argv.extend(items.iter().filter(|(w, _)| w != program).cloned());
+            return Found::Argv(argv);
+        }
+        _ => {}
+    }
     match literals.first() {
         Some(Literal::List(items)) => Found::Argv(items.clone()),
         Some(Literal::Str(s, true)) => {
@@ -90,7 +205,7 @@ fn shell_call(args_text: &str, literals: &[Literal]) -> Found {
                     Literal::List(_) => None,
                 })
                 .collect();
-            if words.len() > 1 && !args_text.contains("shell") {
+            if words.len() > 1 && matches!(language, "perl" | "ruby") {
                 Found::Argv(words)
             } else {
                 Found::Shell(s.clone())
@@ -113,7 +228,10 @@ fn call_sites(code: &str, name: &str) -> Vec<usize> {
             continue;
         }
         let after = code[at + name.len()..].trim_start();
-        if after.starts_with('(') || after.starts_with(['"', '\'', '[', '`', '{']) || after.starts_with("qw") {
+        if after.starts_with('(')
+            || after.starts_with(['"', '\'', '[', '`', '{'])
+            || after.starts_with("qw")
+        {
             out.push(at);
         }
         if out.len() > 64 {
@@ -238,9 +356,27 @@ mod tests {
     #[test]
     fn python_rmtree_and_subprocess() {
         let f = scan("python", "import shutil; shutil.rmtree('/')", &specs());
-        assert_eq!(f[0].what, Found::Argv(vec![("rm".into(), true), ("-rf".into(), true), ("/".into(), true)]));
-        let f = scan("python", "import subprocess; subprocess.run(['rm','-rf','/'])", &specs());
-        assert_eq!(f[0].what, Found::Argv(vec![("rm".into(), true), ("-rf".into(), true), ("/".into(), true)]));
+        assert_eq!(
+            f[0].what,
+            Found::Argv(vec![
+                ("rm".into(), true),
+                ("-rf".into(), true),
+                ("/".into(), true)
+            ])
+        );
+        let f = scan(
+            "python",
+            "import subprocess; subprocess.run(['rm','-rf','/'])",
+            &specs(),
+        );
+        assert_eq!(
+            f[0].what,
+            Found::Argv(vec![
+                ("rm".into(), true),
+                ("-rf".into(), true),
+                ("/".into(), true)
+            ])
+        );
         let f = scan("python", "import os; os.system(\"rm -rf ~\")", &specs());
         assert_eq!(f[0].what, Found::Shell("rm -rf ~".into()));
         let f = scan("python", "import os; os.system(cmd)", &specs());
@@ -249,7 +385,11 @@ mod tests {
 
     #[test]
     fn node_and_ruby_and_perl() {
-        let f = scan("javascript", "require('fs').rmSync('/', {recursive:true})", &specs());
+        let f = scan(
+            "javascript",
+            "require('fs').rmSync('/', {recursive:true})",
+            &specs(),
+        );
         assert!(matches!(&f[0].what, Found::Argv(v) if v.iter().any(|(w, _)| w == "-r")));
         let f = scan("ruby", "FileUtils.rm_rf(\"/\")", &specs());
         assert!(matches!(&f[0].what, Found::Argv(v) if v.last().unwrap().0 == "/"));

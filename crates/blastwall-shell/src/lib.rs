@@ -33,7 +33,10 @@ pub struct ShellClassifier {
 
 impl ShellClassifier {
     pub fn new(rules: Arc<RuleSet>) -> Self {
-        ShellClassifier { rules, limits: Limits::default() }
+        ShellClassifier {
+            rules,
+            limits: Limits::default(),
+        }
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {

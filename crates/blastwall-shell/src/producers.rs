@@ -8,14 +8,25 @@ use crate::words::decode_escapes;
 
 /// Standard output of `program args` given `stdin`, or `None` when it cannot be known.
 pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<String> {
-    let flags: Vec<&str> = args.iter().map(String::as_str).take_while(|a| a.starts_with('-')).collect();
-    let operands: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with('-')).collect();
+    let flags: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .take_while(|a| a.starts_with('-'))
+        .collect();
+    let operands: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     match program {
         "echo" => {
             let mut i = 0;
             let (mut newline, mut escapes) = (true, false);
             while let Some(a) = args.get(i) {
-                if a.len() > 1 && a.starts_with('-') && a[1..].chars().all(|c| matches!(c, 'n' | 'e' | 'E')) {
+                if a.len() > 1
+                    && a.starts_with('-')
+                    && a[1..].chars().all(|c| matches!(c, 'n' | 'e' | 'E'))
+                {
                     newline &= !a.contains('n');
                     escapes = a.contains('e');
                     i += 1;
@@ -31,18 +42,73 @@ pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<
             Some(out)
         }
         "printf" => printf(args),
+        "which" | "command" | "type" if !operands.is_empty() => Some(
+            operands
+                .iter()
+                .map(|o| format!("/usr/bin/{o}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n",
+        ),
+        "dirname" if operands.len() == 1 => {
+            let p = operands[0].trim_end_matches('/');
+            Some(
+                match p.rfind('/') {
+                    Some(0) => "/".to_owned(),
+                    Some(i) => p[..i].to_owned(),
+                    None => ".".to_owned(),
+                } + "\n",
+            )
+        }
+        "basename" if !operands.is_empty() => Some(
+            operands[0]
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_owned()
+                + "\n",
+        ),
+        "realpath" | "readlink" if operands.len() == 1 => Some(format!("{}\n", operands[0])),
+        "pwd" => Some(".\n".into()),
+        "mktemp" => Some("/tmp/tmp.blastwall\n".into()),
+        "git" if args.iter().any(|a| a == "--show-toplevel") => Some(".\n".into()),
+        "ls" if flags.iter().any(|f| f.contains('d')) && !operands.is_empty() => {
+            Some(operands.join("\n") + "\n")
+        }
         "cat" | "tee" if operands.is_empty() || operands == ["-"] => stdin.map(str::to_owned),
-        "base64" | "b64" | "gbase64" if flags.iter().any(|f| matches!(*f, "-d" | "--decode" | "-D" | "-di" | "-id")) => {
+        "base64" | "b64" | "gbase64"
+            if flags
+                .iter()
+                .any(|f| matches!(*f, "-d" | "--decode" | "-D" | "-di" | "-id")) =>
+        {
             decode_base64(stdin?)
         }
-        "openssl" if args.iter().any(|a| a == "base64" || a == "-base64" || a == "-a") && args.iter().any(|a| a == "-d") => {
+        "openssl"
+            if args
+                .iter()
+                .any(|a| a == "base64" || a == "-base64" || a == "-a")
+                && args.iter().any(|a| a == "-d") =>
+        {
             decode_base64(stdin?)
         }
-        "xxd" if flags.iter().any(|f| f.starts_with("-r")) && flags.iter().any(|f| f.contains('p')) => {
+        "xxd"
+            if flags.iter().any(|f| f.starts_with("-r"))
+                && flags.iter().any(|f| f.contains('p')) =>
+        {
             decode_hex(stdin?)
         }
-        "basenc" if flags.iter().any(|f| *f == "--base16") && flags.iter().any(|f| *f == "-d") => decode_hex(stdin?),
-        "rev" => Some(stdin?.lines().map(|l| l.chars().rev().collect::<String>()).collect::<Vec<_>>().join("\n") + "\n"),
+        "basenc" if flags.iter().any(|f| *f == "--base16") && flags.iter().any(|f| *f == "-d") => {
+            decode_hex(stdin?)
+        }
+        "rev" => Some(
+            stdin?
+                .lines()
+                .map(|l| l.chars().rev().collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n",
+        ),
         "tr" if operands.len() == 2 && flags.is_empty() => tr(stdin?, operands[0], operands[1]),
         _ => None,
     }
@@ -55,7 +121,22 @@ fn printf(args: &[String]) -> Option<String> {
     }
     let fmt = decode_escapes(fmt);
     let mut out = String::new();
-    let mut values = rest.iter();
+    let mut values = rest.iter().peekable();
+    // The format is reused while arguments remain (`printf '%s\n' a b`).
+    for _ in 0..64 {
+        printf_once(&fmt, &mut values, &mut out);
+        if values.peek().is_none() || !fmt.contains('%') {
+            break;
+        }
+    }
+    Some(out)
+}
+
+fn printf_once(
+    fmt: &str,
+    values: &mut std::iter::Peekable<std::slice::Iter<'_, String>>,
+    out: &mut String,
+) {
     let mut chars = fmt.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '%' {
@@ -79,7 +160,6 @@ fn printf(args: &[String]) -> Option<String> {
             None => {}
         }
     }
-    Some(out)
 }
 
 fn decode_base64(text: &str) -> Option<String> {
@@ -100,7 +180,11 @@ fn decode_hex(text: &str) -> Option<String> {
     let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
     let bytes: Option<Vec<u8>> = digits
         .chunks(2)
-        .map(|p| std::str::from_utf8(p).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
+        .map(|p| {
+            std::str::from_utf8(p)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+        })
         .collect();
     Some(String::from_utf8_lossy(&bytes?).into_owned())
 }
@@ -148,11 +232,26 @@ mod tests {
 
     #[test]
     fn decoders() {
-        assert_eq!(stdout_of("base64", &s(&["-d"]), Some("cm0gLXJmIC8=\n")).as_deref(), Some("rm -rf /"));
-        assert_eq!(stdout_of("xxd", &s(&["-r", "-p"]), Some("726d202d7266202f")).as_deref(), Some("rm -rf /"));
-        assert_eq!(stdout_of("rev", &[], Some("/ fr- mr\n")).as_deref(), Some("rm -rf /\n"));
-        assert_eq!(stdout_of("printf", &s(&[r"\x72\x6d -rf %s", "/"]), None).as_deref(), Some("rm -rf /"));
-        assert_eq!(stdout_of("tr", &s(&["a-z", "n-za-m"]), Some("ez")).as_deref(), Some("rm"));
+        assert_eq!(
+            stdout_of("base64", &s(&["-d"]), Some("cm0gLXJmIC8=\n")).as_deref(),
+            Some("rm -rf /")
+        );
+        assert_eq!(
+            stdout_of("xxd", &s(&["-r", "-p"]), Some("726d202d7266202f")).as_deref(),
+            Some("rm -rf /")
+        );
+        assert_eq!(
+            stdout_of("rev", &[], Some("/ fr- mr\n")).as_deref(),
+            Some("rm -rf /\n")
+        );
+        assert_eq!(
+            stdout_of("printf", &s(&[r"\x72\x6d -rf %s", "/"]), None).as_deref(),
+            Some("rm -rf /")
+        );
+        assert_eq!(
+            stdout_of("tr", &s(&["a-z", "n-za-m"]), Some("ez")).as_deref(),
+            Some("rm")
+        );
         assert_eq!(stdout_of("curl", &s(&["x"]), None), None);
     }
 }

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 
 use blastwall_core::{
-    Action, BlastRadius, Context, Decision, Effect, Finding, Language, Registry, Resource, Scope, Span,
+    Action, BlastRadius, Context, Decision, Effect, Finding, Language, Registry, Resource, Scope,
+    Span,
 };
 use blastwall_rules::{Arg, Invocation, RuleSet, WrapperMode, WrapperSpec, positionals};
 use brush_parser::ast::{
-    self, AndOr, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList, IoFileRedirectKind,
-    IoFileRedirectTarget, IoRedirect, Pipeline, SimpleCommand,
+    self, AndOr, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
+    IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, Pipeline, SimpleCommand,
 };
 use brush_parser::word::{Parameter, ParameterExpr, TildeExpr, WordPiece, WordPieceWithSource};
 
@@ -36,7 +37,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_input: 256 * 1024, max_depth: 12, max_commands: 4096, max_brackets: 64, max_brace_words: 64 }
+        Limits {
+            max_input: 256 * 1024,
+            max_depth: 12,
+            max_commands: 4096,
+            max_brackets: 64,
+            max_brace_words: 64,
+        }
     }
 }
 
@@ -77,13 +84,37 @@ struct Value {
     resolved: bool,
 }
 
-pub(crate) fn classify(rules: &RuleSet, limits: &Limits, input: &str, ctx: &Context, registry: &Registry) -> Vec<Action> {
+pub(crate) fn classify(
+    rules: &RuleSet,
+    limits: &Limits,
+    input: &str,
+    ctx: &Context,
+    registry: &Registry,
+) -> Vec<Action> {
     let mut vars: HashMap<String, Value> = HashMap::new();
-    for (k, v) in [("HOME", "~"), ("TMPDIR", "/tmp"), ("PWD", "."), ("OLDPWD", "..")] {
-        vars.insert(k.into(), Value { text: v.into(), resolved: true });
+    for (k, v) in [
+        ("HOME", "~"),
+        ("TMPDIR", "/tmp"),
+        ("PWD", "."),
+        ("OLDPWD", ".."),
+        ("IFS", " "),
+    ] {
+        vars.insert(
+            k.into(),
+            Value {
+                text: v.into(),
+                resolved: true,
+            },
+        );
     }
     for (k, v) in &ctx.vars {
-        vars.insert(k.clone(), Value { text: v.clone(), resolved: true });
+        vars.insert(
+            k.clone(),
+            Value {
+                text: v.clone(),
+                resolved: true,
+            },
+        );
     }
     let mut w = Walker {
         rules,
@@ -100,7 +131,13 @@ pub(crate) fn classify(rules: &RuleSet, limits: &Limits, input: &str, ctx: &Cont
         budget_reported: false,
         calling: Vec::new(),
     };
-    let frame = Frame { base: Some(0), fallback: Span::new(0, input.len()), depth: 0, via: Vec::new(), hints: Vec::new() };
+    let frame = Frame {
+        base: Some(0),
+        fallback: Span::new(0, input.len()),
+        depth: 0,
+        via: Vec::new(),
+        hints: Vec::new(),
+    };
     w.source(input, &frame);
     w.actions
 }
@@ -151,14 +188,20 @@ impl Walker<'_> {
         if bracket_depth(src) > self.limits.max_brackets {
             self.fail(
                 "shell.too-deep",
-                &format!("brackets nested more than {} levels deep: too complex to judge", self.limits.max_brackets),
+                &format!(
+                    "brackets nested more than {} levels deep: too complex to judge",
+                    self.limits.max_brackets
+                ),
                 frame.map(0, src.len()),
                 frame,
             );
             return Stdin::Unknown("deeply nested code".into());
         }
         let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut parser = brush_parser::Parser::new(std::io::BufReader::new(src.as_bytes()), &parser_options());
+            let mut parser = brush_parser::Parser::new(
+                std::io::BufReader::new(src.as_bytes()),
+                &parser_options(),
+            );
             parser.parse_program()
         }));
         let program = match parsed {
@@ -192,7 +235,11 @@ impl Walker<'_> {
 
     /// Walks source found inside a word of the current source (`bash -c '…'`, `$(…)`).
     fn nested(&mut self, src: &str, at: Span, parent: &Frame, via: String) -> Stdin {
-        let base = self.root.get(at.start..at.end).and_then(|s| s.find(src)).map(|i| at.start + i);
+        let base = self
+            .root
+            .get(at.start..at.end)
+            .and_then(|s| s.find(src))
+            .map(|i| at.start + i);
         let base = base.filter(|b| self.root.get(*b..b + src.len()) == Some(src));
         let mut frame = parent.clone();
         frame.base = base;
@@ -242,7 +289,8 @@ impl Walker<'_> {
                 self.compound(cc, stdin, f, cm)
             }
             Command::Function(def) => {
-                self.functions.insert(def.fname.value.clone(), def.body.0.clone());
+                self.functions
+                    .insert(def.fname.value.clone(), def.body.0.clone());
                 Stdin::Terminal
             }
             Command::ExtendedTest(test, _) => {
@@ -276,13 +324,26 @@ impl Walker<'_> {
             CompoundCommand::Subshell(s) => self.list_with_stdin(&s.list, stdin, f, cm),
             CompoundCommand::ForClause(fc) => {
                 let values: Vec<Arg> = match &fc.values {
-                    Some(words) => words.iter().flat_map(|w| self.eval_word(w, f, cm)).collect(),
-                    None => vec![Arg { text: "$@".into(), span: Span::default(), resolved: false }],
+                    Some(words) => words
+                        .iter()
+                        .flat_map(|w| self.eval_word(w, f, cm))
+                        .collect(),
+                    None => vec![Arg {
+                        text: "$@".into(),
+                        span: Span::default(),
+                        resolved: false,
+                    }],
                 };
                 let mut out = Stdin::Terminal;
                 // Judge the body once per value (bounded), so `for d in /etc /usr; do rm -rf $d` is seen.
                 for v in values.iter().take(8) {
-                    self.vars.insert(fc.variable_name.clone(), Value { text: v.text.clone(), resolved: v.resolved });
+                    self.vars.insert(
+                        fc.variable_name.clone(),
+                        Value {
+                            text: v.text.clone(),
+                            resolved: v.resolved,
+                        },
+                    );
                     out = self.list(&fc.body.list, f, cm);
                 }
                 if values.is_empty() {
@@ -318,6 +379,16 @@ impl Walker<'_> {
             }
             CompoundCommand::Arithmetic(a) => {
                 self.text_substitutions(&a.expr.value, f);
+                let span = f.map(cm.byte(a.loc.start.index), cm.byte(a.loc.end.index));
+                let raw = self.root.get(span.start..span.end).unwrap_or("");
+                let spaced = raw
+                    .strip_prefix('(')
+                    .is_some_and(|r| r.starts_with(char::is_whitespace));
+                if spaced || f.base.is_none() || a.expr.value.contains(')') {
+                    // `( ( rm -rf /etc ) )` reads as arithmetic to the parser; bash falls back to
+                    // nested subshells, so judge the text as commands too.
+                    return self.nested(&a.expr.value.clone(), span, f, "subshell".into());
+                }
                 Stdin::Terminal
             }
             CompoundCommand::Coprocess(c) => self.command(&c.body, Stdin::Terminal, f, cm),
@@ -326,7 +397,13 @@ impl Walker<'_> {
 
     /// A group whose standard input is known (`echo 'rm -rf /' | { sh; }`): the first command
     /// reads it.
-    fn list_with_stdin(&mut self, list: &CompoundList, stdin: Stdin, f: &Frame, cm: &CharMap) -> Stdin {
+    fn list_with_stdin(
+        &mut self,
+        list: &CompoundList,
+        stdin: Stdin,
+        f: &Frame,
+        cm: &CharMap,
+    ) -> Stdin {
         let mut out = Stdin::Terminal;
         let mut stdin = Some(stdin);
         for item in &list.0 {
@@ -400,15 +477,24 @@ impl Walker<'_> {
                                 resolved &= val.resolved;
                                 text.push(val.text);
                             }
-                            Value { text: text.join(" "), resolved }
+                            Value {
+                                text: text.join(" "),
+                                resolved,
+                            }
                         }
                     };
                     let name = match &a.name {
-                        ast::AssignmentName::VariableName(n) | ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+                        ast::AssignmentName::VariableName(n)
+                        | ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
                     };
                     if i >= name_index {
                         // `export X=1`: an argument of the builtin; it also sets the variable.
-                        argv.push(Arg { text: w.value.clone(), span: self.word_span(w, f, cm), resolved: value.resolved });
+                        let text = format!("{name}={}", value.text);
+                        argv.push(Arg {
+                            text,
+                            span: self.word_span(w, f, cm),
+                            resolved: value.resolved,
+                        });
                     }
                     assignments.push((name, value));
                 }
@@ -421,7 +507,11 @@ impl Walker<'_> {
                     let out = self.list(&sub.list, f, cm);
                     let span = f.map(cm.byte(sub.loc.start.index), cm.byte(sub.loc.end.index));
                     contents.insert(argv.len(), out);
-                    argv.push(Arg { text: "/dev/fd/63".into(), span, resolved: true });
+                    argv.push(Arg {
+                        text: "/dev/fd/63".into(),
+                        span,
+                        resolved: true,
+                    });
                 }
             }
         }
@@ -438,7 +528,10 @@ impl Walker<'_> {
             return Stdin::Terminal;
         }
         for (name, value) in &assignments {
-            if matches!(argv[0].text.as_str(), "export" | "declare" | "typeset" | "local" | "readonly") {
+            if matches!(
+                argv[0].text.as_str(),
+                "export" | "declare" | "typeset" | "local" | "readonly"
+            ) {
                 self.vars.insert(name.clone(), value.clone());
             }
         }
@@ -451,7 +544,9 @@ impl Walker<'_> {
             IoRedirect::File(_, kind, target) => match target {
                 IoFileRedirectTarget::Filename(w) => {
                     let pseudo = match kind {
-                        IoFileRedirectKind::Write | IoFileRedirectKind::Clobber | IoFileRedirectKind::ReadAndWrite => ">",
+                        IoFileRedirectKind::Write
+                        | IoFileRedirectKind::Clobber
+                        | IoFileRedirectKind::ReadAndWrite => ">",
                         IoFileRedirectKind::Append => ">>",
                         IoFileRedirectKind::Read => {
                             let args = self.eval_word(w, f, cm);
@@ -464,10 +559,20 @@ impl Walker<'_> {
                     };
                     let args = self.eval_word(w, f, cm);
                     let span = self.word_span(w, f, cm);
-                    if args.iter().all(|a| a.resolved && matches!(a.text.as_str(), "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/tty")) {
+                    if args.iter().all(|a| {
+                        a.resolved
+                            && matches!(
+                                a.text.as_str(),
+                                "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/tty"
+                            )
+                    }) {
                         return None;
                     }
-                    let inv = Invocation { program: pseudo.into(), program_span: span, args };
+                    let inv = Invocation {
+                        program: pseudo.into(),
+                        program_span: span,
+                        args,
+                    };
                     self.judge(inv, f, "redirect");
                     None
                 }
@@ -495,7 +600,11 @@ impl Walker<'_> {
             }
             IoRedirect::HereString(_, w) => {
                 let v = self.eval_joined(w, f, cm);
-                Some(if v.resolved { Stdin::Known(v.text + "\n") } else { Stdin::Unknown(format!("`{}`", w.value)) })
+                Some(if v.resolved {
+                    Stdin::Known(v.text + "\n")
+                } else {
+                    Stdin::Unknown(format!("`{}`", w.value))
+                })
             }
             IoRedirect::OutputAndError(w, append) => {
                 let args = self.eval_word(w, f, cm);
@@ -504,7 +613,15 @@ impl Walker<'_> {
                 }
                 let span = self.word_span(w, f, cm);
                 let pseudo = if *append { ">>" } else { ">" };
-                self.judge(Invocation { program: pseudo.into(), program_span: span, args }, f, "redirect");
+                self.judge(
+                    Invocation {
+                        program: pseudo.into(),
+                        program_span: span,
+                        args,
+                    },
+                    f,
+                    "redirect",
+                );
                 None
             }
         }
@@ -522,15 +639,42 @@ impl Walker<'_> {
     /// Evaluates a word into the arguments it becomes (brace expansion may give several).
     fn eval_word(&mut self, w: &ast::Word, f: &Frame, cm: &CharMap) -> Vec<Arg> {
         let span = self.word_span(w, f, cm);
+        // `"$@"` and `"${arr[@]}"` become one word per element.
+        let bare = w.value.trim_matches('"');
+        if bare == "$@" || bare == "${@}" || (bare.starts_with("${") && bare.ends_with("[@]}")) {
+            let name = if bare.contains('[') {
+                bare[2..bare.len() - 4].to_owned()
+            } else {
+                "@".to_owned()
+            };
+            if let Some(v) = self.var(&name) {
+                return v
+                    .text
+                    .split_whitespace()
+                    .map(|t| Arg {
+                        text: t.to_owned(),
+                        span,
+                        resolved: v.resolved,
+                    })
+                    .collect();
+            }
+        }
         let opts = parser_options();
         brace_expand(&w.value, self.limits.max_brace_words)
             .into_iter()
             .map(|raw| {
                 let v = match brush_parser::word::parse(&raw, &opts) {
                     Ok(pieces) => self.eval_pieces(&pieces, span, f),
-                    Err(_) => Value { text: raw.clone(), resolved: false },
+                    Err(_) => Value {
+                        text: raw.clone(),
+                        resolved: false,
+                    },
                 };
-                Arg { text: v.text, span, resolved: v.resolved }
+                Arg {
+                    text: v.text,
+                    span,
+                    resolved: v.resolved,
+                }
             })
             .collect()
     }
@@ -540,7 +684,10 @@ impl Walker<'_> {
         let span = self.word_span(w, f, cm);
         match brush_parser::word::parse(&w.value, &parser_options()) {
             Ok(pieces) => self.eval_pieces(&pieces, span, f),
-            Err(_) => Value { text: w.value.clone(), resolved: false },
+            Err(_) => Value {
+                text: w.value.clone(),
+                resolved: false,
+            },
         }
     }
 
@@ -551,13 +698,16 @@ impl Walker<'_> {
             match &p.piece {
                 WordPiece::Text(t) | WordPiece::SingleQuotedText(t) => text.push_str(t),
                 WordPiece::AnsiCQuotedText(t) => text.push_str(&decode_escapes(t)),
-                WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+                WordPiece::DoubleQuotedSequence(inner)
+                | WordPiece::GettextDoubleQuotedSequence(inner) => {
                     let v = self.eval_pieces(inner, span, f);
                     resolved &= v.resolved;
                     text.push_str(&v.text);
                 }
                 WordPiece::TildeExpansion(t) => match t {
-                    TildeExpr::Home => text.push_str(&self.var("HOME").map_or("~".into(), |v| v.text)),
+                    TildeExpr::Home => {
+                        text.push_str(&self.var("HOME").map_or("~".into(), |v| v.text))
+                    }
                     TildeExpr::UserHome(u) if u == "root" => text.push_str("/root"),
                     TildeExpr::UserHome(u) => text.push_str(&format!("/home/{u}")),
                     TildeExpr::WorkingDir => text.push('.'),
@@ -572,7 +722,8 @@ impl Walker<'_> {
                     resolved &= v.resolved;
                     text.push_str(&v.text);
                 }
-                WordPiece::CommandSubstitution(src) | WordPiece::BackquotedCommandSubstitution(src) => {
+                WordPiece::CommandSubstitution(src)
+                | WordPiece::BackquotedCommandSubstitution(src) => {
                     let out = self.nested(src, span, f, "command substitution".into());
                     match out {
                         Stdin::Known(s) => text.push_str(s.trim_end_matches('\n')),
@@ -603,25 +754,51 @@ impl Walker<'_> {
     }
 
     fn parameter(&mut self, expr: &ParameterExpr) -> Value {
-        let unknown = |name: &str| Value { text: format!("${name}"), resolved: false };
+        let unknown = |name: &str| Value {
+            text: format!("${name}"),
+            resolved: false,
+        };
         let named = |p: &Parameter| match p {
             Parameter::Named(n) => Some(n.clone()),
-            _ => None,
+            Parameter::NamedWithAllIndices { name, .. } => Some(name.clone()),
+            Parameter::NamedWithIndex { name, .. } => Some(name.clone()),
+            other => Some(other.to_string().trim_start_matches('$').to_owned()),
         };
         match expr {
-            ParameterExpr::Parameter { parameter, indirect: false } => match named(parameter) {
+            ParameterExpr::Parameter {
+                parameter,
+                indirect: false,
+            } => match named(parameter) {
                 Some(n) => self.var(&n).unwrap_or_else(|| unknown(&n)),
                 None => unknown(&parameter.to_string()),
             },
-            ParameterExpr::UseDefaultValues { parameter, default_value, indirect: false, .. }
-            | ParameterExpr::AssignDefaultValues { parameter, default_value, indirect: false, .. } => {
+            ParameterExpr::UseDefaultValues {
+                parameter,
+                default_value,
+                indirect: false,
+                ..
+            }
+            | ParameterExpr::AssignDefaultValues {
+                parameter,
+                default_value,
+                indirect: false,
+                ..
+            } => {
                 match named(parameter).and_then(|n| self.var(&n)) {
                     Some(v) => v,
                     // Unset: the default is what runs, unless the environment sets it.
-                    None => Value { text: default_value.clone().unwrap_or_default(), resolved: false },
+                    None => Value {
+                        text: default_value.clone().unwrap_or_default(),
+                        resolved: false,
+                    },
                 }
             }
-            other => unknown(&format!("{{{other:?}}}").chars().take(40).collect::<String>()),
+            other => unknown(
+                &format!("{{{other:?}}}")
+                    .chars()
+                    .take(40)
+                    .collect::<String>(),
+            ),
         }
     }
 
@@ -637,7 +814,13 @@ impl Walker<'_> {
 
     // ----- commands ------------------------------------------------------------------------
 
-    fn run(&mut self, argv: Vec<Arg>, stdin: Stdin, contents: HashMap<usize, Stdin>, f: &Frame) -> Stdin {
+    fn run(
+        &mut self,
+        argv: Vec<Arg>,
+        stdin: Stdin,
+        contents: HashMap<usize, Stdin>,
+        f: &Frame,
+    ) -> Stdin {
         self.commands += 1;
         if self.commands > self.limits.max_commands {
             if !self.budget_reported {
@@ -645,14 +828,19 @@ impl Walker<'_> {
                 let span = argv[0].span;
                 self.fail(
                     "shell.too-many-commands",
-                    &format!("more than {} commands in one input: too many to judge", self.limits.max_commands),
+                    &format!(
+                        "more than {} commands in one input: too many to judge",
+                        self.limits.max_commands
+                    ),
                     span,
                     f,
                 );
             }
             return Stdin::Unknown("too many commands".into());
         }
-        let Some(first) = argv.first() else { return Stdin::Terminal };
+        let Some(first) = argv.first() else {
+            return Stdin::Terminal;
+        };
         if !first.resolved {
             self.fail(
                 "shell.dynamic-command",
@@ -665,10 +853,67 @@ impl Walker<'_> {
             );
             return Stdin::Unknown(format!("`{}`", first.text));
         }
-        let program = program_name(&first.text);
+        // A command name that expanded to several words (`C="rm -rf"; $C ~`, `rm${IFS}-rf${IFS}/`)
+        // is word-split the way the shell would.
+        if first.text.split_whitespace().count() > 1 {
+            let mut split: Vec<Arg> = first
+                .text
+                .split_whitespace()
+                .map(|w| Arg {
+                    text: w.to_owned(),
+                    span: first.span,
+                    resolved: true,
+                })
+                .collect();
+            split.extend(argv[1..].iter().cloned());
+            let contents = contents
+                .into_iter()
+                .map(|(k, v)| (k + split.len() - 1, v))
+                .collect();
+            self.commands -= 1;
+            return self.run(split, stdin, contents, f);
+        }
+        let mut program = program_name(&first.text);
+        if program.contains(['*', '?'])
+            || (program.len() > 2 && program.contains('[') && program.contains(']'))
+        {
+            // `/bin/r? -rf /`: the shell expands the name; take the known program it can reach.
+            match self
+                .rules
+                .known_programs()
+                .find(|k| blastwall_core::glob::matches(&program, k))
+            {
+                Some(k) => program = k.to_owned(),
+                None => {
+                    let reason = format!(
+                        "the command name `{}` is a wildcard: what runs depends on the files present",
+                        first.text
+                    );
+                    self.fail("shell.dynamic-command", &reason, first.span, f);
+                    return Stdin::Unknown(program);
+                }
+            }
+        }
         let args: Vec<Arg> = argv[1..].to_vec();
-        let inv = Invocation { program: program.clone(), program_span: first.span, args };
+        let contents: HashMap<usize, Stdin> = contents
+            .into_iter()
+            .filter(|(k, _)| *k > 0)
+            .map(|(k, v)| (k - 1, v))
+            .collect();
+        let inv = Invocation {
+            program: program.clone(),
+            program_span: first.span,
+            args,
+        };
 
+        if self.functions.contains_key(&first.text) && self.calling.contains(&first.text) {
+            let reason = format!(
+                "the function `{}` calls itself: a fork bomb or runaway recursion",
+                first.text
+            );
+            self.fail("shell.recursive-function", &reason, first.span, f);
+            return Stdin::Unknown(first.text.clone());
+        }
         // Functions defined earlier in the same input.
         if let Some(body) = self.functions.get(&first.text).cloned()
             && !self.calling.contains(&first.text)
@@ -681,9 +926,7 @@ impl Walker<'_> {
             let saved: Vec<(String, Option<Value>)> = (1..=inv.args.len().min(9))
                 .map(|i| (i.to_string(), self.vars.get(&i.to_string()).cloned()))
                 .collect();
-            for (i, a) in inv.args.iter().enumerate().take(9) {
-                self.vars.insert((i + 1).to_string(), Value { text: a.text.clone(), resolved: a.resolved });
-            }
+            self.set_positionals(&inv.args);
             let out = self.compound_fn(&body, stdin, &frame);
             for (k, v) in saved {
                 match v {
@@ -701,7 +944,10 @@ impl Walker<'_> {
                 if inv.args.iter().any(|a| !a.resolved) {
                     self.fail(
                         "shell.dynamic-code",
-                        &format!("`eval` runs `{}`, which is only known when it runs", words.join(" ")),
+                        &format!(
+                            "`eval` runs `{}`, which is only known when it runs",
+                            words.join(" ")
+                        ),
                         inv.span(),
                         f,
                     );
@@ -737,6 +983,15 @@ impl Walker<'_> {
                 self.judge(inv, f, "");
                 return Stdin::Terminal;
             }
+            "set" if inv.args.first().is_some_and(|a| a.text == "--") => {
+                let rest = inv.args[1..].to_vec();
+                self.set_positionals(&rest);
+            }
+            "git" => {
+                if let Some(out) = self.git_alias(&inv, f) {
+                    return out;
+                }
+            }
             "unset" => {
                 for a in &inv.args {
                     self.vars.remove(&a.text);
@@ -748,17 +1003,58 @@ impl Walker<'_> {
             _ => {}
         }
 
+        if program == "command" && inv.args.iter().any(|a| a.text == "-v" || a.text == "-V") {
+            let names: Vec<String> = inv
+                .args
+                .iter()
+                .filter(|a| !a.text.starts_with('-'))
+                .map(|a| a.text.clone())
+                .collect();
+            self.judge(inv, f, "");
+            return producers::stdout_of("which", &names, None)
+                .map_or(Stdin::Unknown("command -v".into()), Stdin::Known);
+        }
         // A shell given source with its code flag (`bash -c`, `su -c`).
-        if let Some(spec) = self.rules.shells.iter().find(|s| names_match(&s.names, &program)).cloned() {
+        if let Some(spec) = self
+            .rules
+            .shells
+            .iter()
+            .find(|s| names_match(&s.names, &program))
+            .cloned()
+        {
             let flag = spec.code_flag.chars().next().unwrap_or('c');
-            if let Some(idx) = inv.args.iter().position(|a| is_short_cluster_with(&a.text, flag)) {
+            if let Some(idx) = inv
+                .args
+                .iter()
+                .position(|a| is_short_cluster_with(&a.text, flag))
+            {
                 return match inv.args.get(idx + 1) {
                     Some(code) if code.resolved => {
                         let via = format!("{program} -{flag}");
-                        self.nested(&code.text.clone(), code.span, f, via)
+                        // `bash -c '…' arg0 arg1`: the words after the code are $0, $1, …
+                        let rest: Vec<Arg> = inv.args[idx + 2..].to_vec();
+                        let saved = self.vars.clone();
+                        if let Some((zero, others)) = rest.split_first() {
+                            self.vars.insert(
+                                "0".into(),
+                                Value {
+                                    text: zero.text.clone(),
+                                    resolved: zero.resolved,
+                                },
+                            );
+                            self.set_positionals(others);
+                        }
+                        let out = self.nested(&code.text.clone(), code.span, f, via);
+                        if !rest.is_empty() {
+                            self.vars = saved;
+                        }
+                        out
                     }
                     Some(code) => {
-                        let reason = format!("`{program} -{flag}` runs `{}`, which is only known when it runs", code.text);
+                        let reason = format!(
+                            "`{program} -{flag}` runs `{}`, which is only known when it runs",
+                            code.text
+                        );
                         self.fail("shell.dynamic-code", &reason, code.span, f);
                         Stdin::Unknown(program)
                     }
@@ -769,10 +1065,36 @@ impl Walker<'_> {
         if let Some(spec) = self.wrapper_for(&inv) {
             return self.wrapper(&inv, &spec, stdin, f);
         }
-        if self.rules.shells.iter().any(|s| names_match(&s.names, &program)) {
+        if self
+            .rules
+            .shells
+            .iter()
+            .any(|s| names_match(&s.names, &program))
+        {
             return self.shell_without_flag(&inv, stdin, &contents, f);
         }
-        if let Some(spec) = self.rules.interpreters.iter().find(|s| names_match(&s.names, &program)).cloned() {
+        if let Some(spec) = self
+            .rules
+            .interpreters
+            .iter()
+            .find(|s| names_match(&s.names, &program))
+            .cloned()
+        {
+            if spec.code_positional {
+                let code = positionals(&inv.args, &["-f".into(), "-v".into(), "-F".into()])
+                    .first()
+                    .map(|a| (*a).clone());
+                if let Some(code) = code {
+                    return self.interpreter_code(
+                        &inv,
+                        &spec.language,
+                        &code.text,
+                        code.span,
+                        code.resolved,
+                        f,
+                    );
+                }
+            }
             return self.interpreter(&inv, &spec.language, &spec.code_flags, stdin, &contents, f);
         }
         if program == "find" {
@@ -786,16 +1108,21 @@ impl Walker<'_> {
                 a.span = sql.span;
                 a.finding.span = sql.span;
                 a.depth = f.depth + 1;
-                a.via = f.via.iter().cloned().chain([format!("{} -c", inv.program)]).collect();
+                a.via = f
+                    .via
+                    .iter()
+                    .cloned()
+                    .chain([format!("{} -c", inv.program)])
+                    .collect();
                 self.actions.push(a);
             }
             return Stdin::Unknown(format!("`{program}`"));
         }
-        if program == "command" && inv.args.iter().any(|a| a.text == "-v" || a.text == "-V") {
-            self.judge(inv, f, "");
-            return Stdin::Unknown("command -v".into());
-        }
-        let texts: Option<Vec<String>> = inv.args.iter().map(|a| a.resolved.then(|| a.text.clone())).collect();
+        let texts: Option<Vec<String>> = inv
+            .args
+            .iter()
+            .map(|a| a.resolved.then(|| a.text.clone()))
+            .collect();
         let known_stdin = match &stdin {
             Stdin::Known(s) => Some(s.as_str()),
             _ => None,
@@ -808,6 +1135,66 @@ impl Walker<'_> {
         out
     }
 
+    /// `$1`… `$9`, `$@`, `$*` and `$#` from an argument list.
+    fn set_positionals(&mut self, args: &[Arg]) {
+        for (i, a) in args.iter().enumerate().take(9) {
+            self.vars.insert(
+                (i + 1).to_string(),
+                Value {
+                    text: a.text.clone(),
+                    resolved: a.resolved,
+                },
+            );
+        }
+        let all = Value {
+            text: args
+                .iter()
+                .map(|a| a.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            resolved: args.iter().all(|a| a.resolved),
+        };
+        self.vars.insert("@".into(), all.clone());
+        self.vars.insert("*".into(), all);
+        self.vars.insert(
+            "#".into(),
+            Value {
+                text: args.len().to_string(),
+                resolved: true,
+            },
+        );
+    }
+
+    /// `git -c alias.x='!rm -rf ~' x`: an alias defined on the command line runs its body.
+    fn git_alias(&mut self, inv: &Invocation, f: &Frame) -> Option<Stdin> {
+        let pos = self.rules.positionals(inv);
+        let sub = pos.first()?;
+        let (body, span, resolved) = inv.args.windows(2).find_map(|w| {
+            let v = if w[0].text == "-c" { Some(&w[1]) } else { None }?;
+            let (key, body) = v.text.split_once('=')?;
+            (key == format!("alias.{}", sub.text)).then(|| (body.to_owned(), v.span, v.resolved))
+        })?;
+        let sub_index = inv.args.iter().position(|a| std::ptr::eq(a, *sub))?;
+        let rest: Vec<&str> = inv.args[sub_index + 1..]
+            .iter()
+            .map(|a| a.text.as_str())
+            .collect();
+        if !resolved {
+            self.fail(
+                "shell.dynamic-code",
+                "a git alias defined from a variable",
+                span,
+                f,
+            );
+            return Some(Stdin::Unknown("git".into()));
+        }
+        let via = format!("git alias {}", sub.text);
+        Some(match body.strip_prefix('!') {
+            Some(shell) => self.nested(&format!("{shell} {}", rest.join(" ")), span, f, via),
+            None => self.nested(&format!("git {body} {}", rest.join(" ")), span, f, via),
+        })
+    }
+
     fn compound_fn(&mut self, body: &CompoundCommand, stdin: Stdin, f: &Frame) -> Stdin {
         // Function bodies were parsed from the same source, so their spans map through the frame
         // that defined them; the char map of the root is the right one only at depth 0, so spans
@@ -818,16 +1205,29 @@ impl Walker<'_> {
         self.compound(body, stdin, &frame, &cm)
     }
 
-    fn source_builtin(&mut self, inv: &Invocation, stdin: Stdin, contents: &HashMap<usize, Stdin>, f: &Frame) -> Stdin {
-        let Some(file) = inv.args.first() else { return Stdin::Terminal };
+    fn source_builtin(
+        &mut self,
+        inv: &Invocation,
+        stdin: Stdin,
+        contents: &HashMap<usize, Stdin>,
+        f: &Frame,
+    ) -> Stdin {
+        let Some(file) = inv.args.first() else {
+            return Stdin::Terminal;
+        };
         let content = contents.get(&0).cloned().or(match file.text.as_str() {
             "/dev/stdin" | "-" => Some(stdin),
             _ => None,
         });
         match content {
-            Some(Stdin::Known(src)) => self.nested(&src, file.span, f, format!("{} <(…)", inv.program)),
+            Some(Stdin::Known(src)) => {
+                self.nested(&src, file.span, f, format!("{} <(…)", inv.program))
+            }
             Some(Stdin::Unknown(what)) => {
-                let reason = format!("`{}` runs code produced by {what}, which is only known when it runs", inv.program);
+                let reason = format!(
+                    "`{}` runs code produced by {what}, which is only known when it runs",
+                    inv.program
+                );
                 self.fail("shell.unknown-code", &reason, inv.span(), f);
                 Stdin::Unknown(inv.program.clone())
             }
@@ -838,15 +1238,27 @@ impl Walker<'_> {
         }
     }
 
-    fn shell_without_flag(&mut self, inv: &Invocation, stdin: Stdin, contents: &HashMap<usize, Stdin>, f: &Frame) -> Stdin {
+    fn shell_without_flag(
+        &mut self,
+        inv: &Invocation,
+        stdin: Stdin,
+        contents: &HashMap<usize, Stdin>,
+        f: &Frame,
+    ) -> Stdin {
         let pos = positionals(&inv.args, &["-o".into(), "-O".into(), "+O".into()]);
         let content = match pos.first() {
             Some(script) => {
-                let idx = inv.args.iter().position(|a| std::ptr::eq(a, *script)).unwrap_or(usize::MAX);
+                let idx = inv
+                    .args
+                    .iter()
+                    .position(|a| std::ptr::eq(a, *script))
+                    .unwrap_or(usize::MAX);
                 match contents.get(&idx) {
                     Some(c) => c.clone(),
                     None if script.text == "/dev/stdin" || script.text == "-" => stdin,
-                    None if !script.resolved => Stdin::Unknown(format!("the script `{}`", script.text)),
+                    None if !script.resolved => {
+                        Stdin::Unknown(format!("the script `{}`", script.text))
+                    }
                     None => {
                         // A script file: its content is not visible here.
                         self.judge(inv.clone(), f, "");
@@ -894,7 +1306,9 @@ impl Walker<'_> {
             let hit = code_flags.iter().any(|flag| {
                 a.text == *flag || {
                     let letter = flag.trim_start_matches('-');
-                    letter.len() == 1 && is_short_cluster_with(&a.text, letter.chars().next().unwrap_or('c'))
+                    letter.len() == 1
+                        && is_short_cluster_with(&a.text, letter.chars().next().unwrap_or('c'))
+                        && a.text.ends_with(letter)
                 }
             });
             if hit {
@@ -909,9 +1323,18 @@ impl Walker<'_> {
             }
         }
         let (text, span) = match code {
-            Some(a) if a.resolved => (a.text.split_once('=').filter(|_| a.text.starts_with("--")).map_or(a.text.clone(), |(_, v)| v.to_owned()), a.span),
+            Some(a) if a.resolved => (
+                a.text
+                    .split_once('=')
+                    .filter(|_| a.text.starts_with("--"))
+                    .map_or(a.text.clone(), |(_, v)| v.to_owned()),
+                a.span,
+            ),
             Some(a) => {
-                let reason = format!("`{}` runs code `{}` that is only known when it runs", inv.program, a.text);
+                let reason = format!(
+                    "`{}` runs code `{}` that is only known when it runs",
+                    inv.program, a.text
+                );
                 self.fail("shell.dynamic-code", &reason, a.span, f);
                 return Stdin::Unknown(inv.program.clone());
             }
@@ -927,7 +1350,10 @@ impl Walker<'_> {
                 match content {
                     Some(Stdin::Known(src)) => (src, inv.span()),
                     Some(Stdin::Unknown(what)) => {
-                        let reason = format!("pipes {what} into `{}`: the code it runs is only known when it runs", inv.program);
+                        let reason = format!(
+                            "pipes {what} into `{}`: the code it runs is only known when it runs",
+                            inv.program
+                        );
                         self.fail("shell.unknown-code", &reason, inv.span(), f);
                         return Stdin::Unknown(inv.program.clone());
                     }
@@ -938,29 +1364,64 @@ impl Walker<'_> {
                 }
             }
         };
-        let found = code::scan(language, &text, &self.rules.code_calls);
-        let base = self.root.get(span.start..span.end).and_then(|s| s.find(text.as_str())).map(|i| span.start + i);
+        self.interpreter_code(inv, language, &text, span, true, f)
+    }
+
+    fn interpreter_code(
+        &mut self,
+        inv: &Invocation,
+        language: &str,
+        text: &str,
+        span: Span,
+        resolved: bool,
+        f: &Frame,
+    ) -> Stdin {
+        if !resolved {
+            let reason = format!(
+                "`{}` runs code `{text}` that is only known when it runs",
+                inv.program
+            );
+            self.fail("shell.dynamic-code", &reason, span, f);
+            return Stdin::Unknown(inv.program.clone());
+        }
+        let found = code::scan(language, text, &self.rules.code_calls);
+        let base = self
+            .root
+            .get(span.start..span.end)
+            .and_then(|s| s.find(text))
+            .map(|i| span.start + i);
         if found.is_empty() {
             self.judge(inv.clone(), f, "");
             return Stdin::Unknown(inv.program.clone());
         }
         for call in found {
-            let call_span = base.map_or(span, |b| Span::new(b + call.offset, b + call.offset + call.len));
+            let call_span = base.map_or(span, |b| {
+                Span::new(b + call.offset, b + call.offset + call.len)
+            });
             let via = format!("{} {}", inv.program, call.call);
             match call.what {
                 Found::Argv(words) => {
                     let mut frame = f.clone();
                     frame.depth += 1;
                     frame.via.push(via);
-                    let argv: Vec<Arg> =
-                        words.into_iter().map(|(text, resolved)| Arg { text, span: call_span, resolved }).collect();
+                    let argv: Vec<Arg> = words
+                        .into_iter()
+                        .map(|(text, resolved)| Arg {
+                            text,
+                            span: call_span,
+                            resolved,
+                        })
+                        .collect();
                     self.run(argv, Stdin::Terminal, HashMap::new(), &frame);
                 }
                 Found::Shell(src) => {
                     self.nested(&src, call_span, f, via);
                 }
                 Found::UnknownShell => {
-                    let reason = format!("`{}` calls `{}` with a command built when it runs", inv.program, call.call);
+                    let reason = format!(
+                        "`{}` calls `{}` with a command built when it runs",
+                        inv.program, call.call
+                    );
                     self.fail("shell.dynamic-code", &reason, call_span, f);
                 }
             }
@@ -977,9 +1438,15 @@ impl Walker<'_> {
                 if w.subcommand.is_empty() {
                     return true;
                 }
-                let value_options: &[String] = self.rules.program_spec(&inv.program).map_or(&[], |p| &p.value_options);
+                let value_options: &[String] = self
+                    .rules
+                    .program_spec(&inv.program)
+                    .map_or(&[], |p| &p.value_options);
                 let pos = positionals(&inv.args, value_options);
-                w.subcommand.iter().enumerate().all(|(i, s)| pos.get(i).is_some_and(|a| a.text == *s))
+                w.subcommand
+                    .iter()
+                    .enumerate()
+                    .all(|(i, s)| pos.get(i).is_some_and(|a| a.text == *s))
             })
             .cloned()
     }
@@ -991,7 +1458,10 @@ impl Walker<'_> {
         let mut sub_left = spec.subcommand.len();
         let mut skip_left = spec.skip;
         let mut hints = Vec::new();
-        let program_values: Vec<String> = self.rules.program_spec(&inv.program).map_or(Vec::new(), |p| p.value_options.clone());
+        let program_values: Vec<String> = self
+            .rules
+            .program_spec(&inv.program)
+            .map_or(Vec::new(), |p| p.value_options.clone());
         if spec.mode == WrapperMode::AfterDoubleDash
             && let Some(dd) = args.iter().position(|a| a.text == "--")
         {
@@ -1008,7 +1478,9 @@ impl Walker<'_> {
             }
             if t.starts_with('-') && t.len() > 1 {
                 hints.push(t.to_owned());
-                if spec.value_options.iter().any(|o| o == t) || (sub_left > 0 && program_values.iter().any(|o| o == t)) {
+                if spec.value_options.iter().any(|o| o == t)
+                    || (sub_left > 0 && program_values.iter().any(|o| o == t))
+                {
                     if let Some(v) = args.get(i + 1) {
                         hints.push(v.text.clone());
                     }
@@ -1040,7 +1512,12 @@ impl Walker<'_> {
         frame.via.push(inv.program.clone());
         frame.hints.extend(hints);
         if frame.depth > self.limits.max_depth {
-            self.fail("shell.too-deep", "wrappers nested too deeply to judge", inv.span(), f);
+            self.fail(
+                "shell.too-deep",
+                "wrappers nested too deeply to judge",
+                inv.span(),
+                f,
+            );
             return Stdin::Unknown(inv.program.clone());
         }
         match spec.mode {
@@ -1051,9 +1528,20 @@ impl Walker<'_> {
                 }
                 if inner.iter().any(|a| !a.resolved) {
                     let text: Vec<&str> = inner.iter().map(|a| a.text.as_str()).collect();
-                    let reason = format!("`{}` runs `{}`, which is only known when it runs", inv.program, text.join(" "));
+                    let reason = format!(
+                        "`{}` runs `{}`, which is only known when it runs",
+                        inv.program,
+                        text.join(" ")
+                    );
                     self.fail("shell.dynamic-code", &reason, inv.span(), &frame);
                     return Stdin::Unknown(inv.program.clone());
+                }
+                let simple = inner
+                    .iter()
+                    .all(|a| !a.text.contains(|c: char| " ;|&<>()$`'\"\\\n*?".contains(c)));
+                if simple {
+                    // `ssh host sh` (reading a here-document or a pipe): run the words as a command.
+                    return self.run(inner, stdin, HashMap::new(), &frame);
                 }
                 let src: Vec<&str> = inner.iter().map(|a| a.text.as_str()).collect();
                 let span = inner.iter().fold(inner[0].span, |s, a| s.cover(a.span));
@@ -1064,18 +1552,42 @@ impl Walker<'_> {
             }
             WrapperMode::Xargs => {
                 let mut argv = if inner.is_empty() {
-                    vec![Arg { text: "echo".into(), span: inv.program_span, resolved: true }]
+                    vec![Arg {
+                        text: "echo".into(),
+                        span: inv.program_span,
+                        resolved: true,
+                    }]
                 } else {
                     inner
                 };
-                let replace = args.iter().position(|a| a.text == "-I" || a.text == "-i").and_then(|p| args.get(p + 1)).map(|a| a.text.clone());
+                let replace = args
+                    .iter()
+                    .position(|a| a.text == "-I" || a.text == "-i")
+                    .and_then(|p| args.get(p + 1))
+                    .map(|a| a.text.clone())
+                    .or_else(|| {
+                        args.iter().find_map(|a| {
+                            a.text
+                                .strip_prefix("-I")
+                                .filter(|r| !r.is_empty())
+                                .map(str::to_owned)
+                        })
+                    });
                 let items: Vec<Arg> = match &stdin {
                     Stdin::Known(s) => s
                         .split_whitespace()
                         .take(64)
-                        .map(|w| Arg { text: w.trim_matches(['"', '\'']).to_owned(), span: inv.program_span, resolved: true })
+                        .map(|w| Arg {
+                            text: w.trim_matches(['"', '\'']).to_owned(),
+                            span: inv.program_span,
+                            resolved: true,
+                        })
                         .collect(),
-                    _ => vec![Arg { text: "(input of xargs)".into(), span: inv.program_span, resolved: false }],
+                    _ => vec![Arg {
+                        text: "(input of xargs)".into(),
+                        span: inv.program_span,
+                        resolved: false,
+                    }],
                 };
                 match replace {
                     Some(r) => {
@@ -1112,14 +1624,40 @@ impl Walker<'_> {
     /// starting points (or to what the name filters select under them).
     fn find(&mut self, inv: &Invocation, f: &Frame) {
         let args = &inv.args;
-        let first_expr = args.iter().position(|a| a.text.starts_with('-') || a.text == "(" || a.text == "!").unwrap_or(args.len());
+        let first_expr = args
+            .iter()
+            .position(|a| a.text.starts_with('-') || a.text == "(" || a.text == "!")
+            .unwrap_or(args.len());
         let mut roots: Vec<Arg> = args[..first_expr].to_vec();
         if roots.is_empty() {
-            roots.push(Arg { text: ".".into(), span: inv.program_span, resolved: true });
+            roots.push(Arg {
+                text: ".".into(),
+                span: inv.program_span,
+                resolved: true,
+            });
         }
         const FILTERS: &[&str] = &[
-            "-name", "-iname", "-path", "-ipath", "-wholename", "-regex", "-iregex", "-mtime", "-mmin", "-atime",
-            "-amin", "-ctime", "-newer", "-size", "-empty", "-user", "-group", "-perm", "-links", "-inum", "-samefile",
+            "-name",
+            "-iname",
+            "-path",
+            "-ipath",
+            "-wholename",
+            "-regex",
+            "-iregex",
+            "-mtime",
+            "-mmin",
+            "-atime",
+            "-amin",
+            "-ctime",
+            "-newer",
+            "-size",
+            "-empty",
+            "-user",
+            "-group",
+            "-perm",
+            "-links",
+            "-inum",
+            "-samefile",
         ];
         let name = args
             .windows(2)
@@ -1131,9 +1669,17 @@ impl Walker<'_> {
         frame.via.push("find".into());
         if let Some(del) = args.iter().find(|a| a.text == "-delete") {
             for root in &roots {
-                let mut argv = vec![Arg { text: "rm".into(), span: del.span, resolved: true }];
+                let mut argv = vec![Arg {
+                    text: "rm".into(),
+                    span: del.span,
+                    resolved: true,
+                }];
                 if !filtered {
-                    argv.push(Arg { text: "-r".into(), span: del.span, resolved: true });
+                    argv.push(Arg {
+                        text: "-r".into(),
+                        span: del.span,
+                        resolved: true,
+                    });
                 }
                 argv.push(root.clone());
                 self.run(argv, Stdin::Terminal, HashMap::new(), &frame);
@@ -1141,7 +1687,10 @@ impl Walker<'_> {
         }
         let mut i = 0;
         while i < args.len() {
-            if matches!(args[i].text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
+            if matches!(
+                args[i].text.as_str(),
+                "-exec" | "-execdir" | "-ok" | "-okdir"
+            ) {
                 let end = args[i + 1..]
                     .iter()
                     .position(|a| a.text == ";" || a.text == "+" || a.text == "\\;")
@@ -1149,19 +1698,34 @@ impl Walker<'_> {
                 let cmd: Vec<Arg> = args[i + 1..end].to_vec();
                 for root in roots.iter().take(4) {
                     let target = match &name {
-                        Some(n) if filtered => Arg { text: format!("{}/{}", root.text, n.text), span: n.span, resolved: root.resolved && n.resolved },
+                        Some(n) if filtered => Arg {
+                            text: format!("{}/{}", root.text, n.text),
+                            span: n.span,
+                            resolved: root.resolved && n.resolved,
+                        },
                         _ => root.clone(),
                     };
                     let mut argv: Vec<Arg> = Vec::new();
                     for a in &cmd {
                         if a.text.contains("{}") {
-                            argv.push(Arg { text: a.text.replace("{}", &target.text), span: a.span, resolved: a.resolved && target.resolved });
+                            argv.push(Arg {
+                                text: a.text.replace("{}", &target.text),
+                                span: a.span,
+                                resolved: a.resolved && target.resolved,
+                            });
                         } else {
                             argv.push(a.clone());
                         }
                     }
                     if !filtered && argv.first().is_some_and(|a| program_name(&a.text) == "rm") {
-                        argv.insert(1, Arg { text: "-r".into(), span: args[i].span, resolved: true });
+                        argv.insert(
+                            1,
+                            Arg {
+                                text: "-r".into(),
+                                span: args[i].span,
+                                resolved: true,
+                            },
+                        );
                     }
                     if !argv.is_empty() {
                         self.run(argv, Stdin::Terminal, HashMap::new(), &frame);
@@ -1179,8 +1743,14 @@ impl Walker<'_> {
         let span = inv.span();
         let cwd = self.cwd.clone();
         let help = self.rules.is_help(&inv);
-        let matches = if help { Vec::new() } else { self.rules.matches(&inv, cwd.as_deref()) };
-        let best = matches.into_iter().max_by_key(|m| (m.rule.decision, m.rule.effect));
+        let matches = if help {
+            Vec::new()
+        } else {
+            self.rules.matches(&inv, cwd.as_deref())
+        };
+        let best = matches
+            .into_iter()
+            .max_by_key(|m| (m.rule.decision, m.rule.effect));
         let operation = operation_name(self.rules, &inv);
         let (finding, effect, scope, resource) = match best {
             Some(m) => {
@@ -1193,36 +1763,70 @@ impl Walker<'_> {
                     .replace("{target}", &target)
                     .replace("{class}", class);
                 if let Some(instead) = &m.rule.instead {
-                    reason.push_str(&format!("; instead: {}", instead.replace("{program}", &inv.program)));
+                    reason.push_str(&format!(
+                        "; instead: {}",
+                        instead.replace("{program}", &inv.program)
+                    ));
                 }
                 let resource = Resource {
-                    kind: if m.target.is_some() { "path".into() } else { "command".into() },
+                    kind: if m.target.is_some() {
+                        "path".into()
+                    } else {
+                        "command".into()
+                    },
                     name: m.target.clone().unwrap_or_else(|| operation.clone()),
                 };
                 let resource = if m.rule.id.starts_with("git.push") {
-                    Resource { kind: "git-branch".into(), name: resource.name }
+                    Resource {
+                        kind: "git-branch".into(),
+                        name: resource.name,
+                    }
                 } else {
                     resource
                 };
                 (
-                    Finding { rule: m.rule.id.clone(), decision: m.rule.decision, reason, span: m.span },
+                    Finding {
+                        rule: m.rule.id.clone(),
+                        decision: m.rule.decision,
+                        reason,
+                        span: m.span,
+                    },
                     m.rule.effect,
                     m.rule.scope.unwrap_or(Scope::Single),
                     resource,
                 )
             }
             None => {
-                let effect = if help || self.rules.is_read_only(&inv.program) { Effect::Read } else { Effect::Write };
+                let effect = if help || self.rules.is_read_only(&inv.program) {
+                    Effect::Read
+                } else {
+                    Effect::Write
+                };
                 let (rule, reason) = if help {
                     ("shell.help", format!("`{operation}` only shows help"))
                 } else {
-                    ("shell.no-rule", format!("no rule stops `{operation}` ({effect})"))
+                    (
+                        "shell.no-rule",
+                        format!("no rule stops `{operation}` ({effect})"),
+                    )
                 };
                 (
-                    Finding { rule: rule.into(), decision: Decision::Allow, reason, span },
+                    Finding {
+                        rule: rule.into(),
+                        decision: Decision::Allow,
+                        reason,
+                        span,
+                    },
                     effect,
-                    if effect == Effect::Read { Scope::None } else { Scope::Single },
-                    Resource { kind: "command".into(), name: operation.clone() },
+                    if effect == Effect::Read {
+                        Scope::None
+                    } else {
+                        Scope::Single
+                    },
+                    Resource {
+                        kind: "command".into(),
+                        name: operation.clone(),
+                    },
                 )
             }
         };
@@ -1234,10 +1838,16 @@ impl Walker<'_> {
             .chain(f.hints.iter().cloned())
             .chain(cwd.iter().cloned())
             .collect();
-        let (environment, _) = self.ctx.environments.resolve(hints.iter().map(String::as_str));
+        let (environment, _) = self
+            .ctx
+            .environments
+            .resolve(hints.iter().map(String::as_str));
         let raw = match self.root.get(span.start..span.end) {
             Some(s) if f.base.is_some() && !s.is_empty() => s.to_owned(),
-            _ => std::iter::once(inv.program.as_str()).chain(inv.args.iter().map(|a| a.text.as_str())).collect::<Vec<_>>().join(" "),
+            _ => std::iter::once(inv.program.as_str())
+                .chain(inv.args.iter().map(|a| a.text.as_str()))
+                .collect::<Vec<_>>()
+                .join(" "),
         };
         self.actions.push(Action {
             principal: self.ctx.principal.clone(),
@@ -1258,22 +1868,39 @@ impl Walker<'_> {
 
     /// An `ask` action for input that cannot be judged (fail closed).
     fn fail(&mut self, rule: &str, reason: &str, span: Span, f: &Frame) {
-        let (environment, _) = self.ctx.environments.resolve(f.hints.iter().map(String::as_str));
-        let raw = self.root.get(span.start..span.end).unwrap_or("").chars().take(512).collect();
+        let (environment, _) = self
+            .ctx
+            .environments
+            .resolve(f.hints.iter().map(String::as_str));
+        let raw = self
+            .root
+            .get(span.start..span.end)
+            .unwrap_or("")
+            .chars()
+            .take(512)
+            .collect();
         self.actions.push(Action {
             principal: self.ctx.principal.clone(),
             environment,
             door: self.ctx.door.clone(),
             language: Language::Shell,
             operation: "unknown".into(),
-            resource: Resource { kind: "code".into(), name: "unknown".into() },
+            resource: Resource {
+                kind: "code".into(),
+                name: "unknown".into(),
+            },
             effect: Effect::Write,
             blast_radius: BlastRadius::new(Scope::Unknown, "cannot be estimated"),
             raw,
             span,
             depth: f.depth,
             via: f.via.clone(),
-            finding: Finding { rule: rule.into(), decision: Decision::Ask, reason: reason.into(), span },
+            finding: Finding {
+                rule: rule.into(),
+                decision: Decision::Ask,
+                reason: reason.into(),
+                span,
+            },
         });
     }
 }
@@ -1284,15 +1911,23 @@ fn embedded_sql(inv: &Invocation) -> Option<&Arg> {
         "psql" | "pgcli" | "cockroach" | "usql" => &["-c", "--command"],
         "mysql" | "mariadb" | "mycli" => &["-e", "--execute"],
         "clickhouse-client" | "duckdb" => &["-q", "--query", "-c"],
-        "sqlite3" | "litecli" => return inv.args.iter().filter(|a| !a.text.starts_with('-')).nth(1),
+        "sqlite3" | "litecli" => {
+            return inv.args.iter().filter(|a| !a.text.starts_with('-')).nth(1);
+        }
         _ => return None,
     };
-    let i = inv.args.iter().position(|a| flags.contains(&a.text.as_str()))?;
+    let i = inv
+        .args
+        .iter()
+        .position(|a| flags.contains(&a.text.as_str()))?;
     inv.args.get(i + 1)
 }
 
 fn parser_options() -> brush_parser::ParserOptions {
-    brush_parser::ParserOptions { tilde_expansion_at_word_start: true, ..Default::default() }
+    brush_parser::ParserOptions {
+        tilde_expansion_at_word_start: true,
+        ..Default::default()
+    }
 }
 
 /// `/usr/bin/rm` → `rm`; `RM` → `rm` (case-insensitive file systems run it too).
@@ -1303,13 +1938,19 @@ fn program_name(text: &str) -> String {
 }
 
 fn names_match(names: &[String], program: &str) -> bool {
-    names.iter().any(|n| blastwall_core::glob::matches(n, program))
+    names
+        .iter()
+        .any(|n| blastwall_core::glob::matches(n, program))
 }
 
 /// `-c`, `-lc`, `-xec`: a short-option cluster containing `flag`, where it takes the next word.
 fn is_short_cluster_with(arg: &str, flag: char) -> bool {
     let b = arg.as_bytes();
-    b.len() >= 2 && b[0] == b'-' && b[1] != b'-' && arg[1..].chars().all(|c| c.is_ascii_alphabetic()) && arg[1..].contains(flag)
+    b.len() >= 2
+        && b[0] == b'-'
+        && b[1] != b'-'
+        && arg[1..].chars().all(|c| c.is_ascii_alphabetic())
+        && arg[1..].contains(flag)
 }
 
 /// `git push`, `kubectl delete`, `rm`: the program and its subcommand words.
@@ -1317,14 +1958,24 @@ fn operation_name(rules: &RuleSet, inv: &Invocation) -> String {
     let pos = rules.positionals(inv);
     let mut op = inv.program.clone();
     for a in pos.iter().take(2) {
-        if a.text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':') && !a.text.is_empty() && a.text.len() < 32 {
+        if a.text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':')
+            && !a.text.is_empty()
+            && a.text.len() < 32
+        {
             op.push(' ');
             op.push_str(&a.text);
         } else {
             break;
         }
     }
-    for flag in inv.args.iter().filter(|a| a.text.starts_with('-') && a.text.len() < 24).take(3) {
+    for flag in inv
+        .args
+        .iter()
+        .filter(|a| a.text.starts_with('-') && a.text.len() < 24)
+        .take(3)
+    {
         op.push(' ');
         op.push_str(&flag.text);
     }

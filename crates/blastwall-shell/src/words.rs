@@ -130,7 +130,11 @@ fn expand_seq(pieces: &[BraceExpressionOrText], limit: usize) -> Vec<String> {
 fn expand_member(m: &BraceExpressionMember, limit: usize) -> Vec<String> {
     match m {
         BraceExpressionMember::Child(seq) => expand_seq(seq, limit),
-        BraceExpressionMember::NumberSequence { start, end, increment } => {
+        BraceExpressionMember::NumberSequence {
+            start,
+            end,
+            increment,
+        } => {
             let step = increment.unsigned_abs().max(1) as i64;
             let (lo, hi) = (*start.min(end), *start.max(end));
             (0..limit as i64)
@@ -139,7 +143,11 @@ fn expand_member(m: &BraceExpressionMember, limit: usize) -> Vec<String> {
                 .map(|v| v.to_string())
                 .collect()
         }
-        BraceExpressionMember::CharSequence { start, end, increment } => {
+        BraceExpressionMember::CharSequence {
+            start,
+            end,
+            increment,
+        } => {
             let step = increment.unsigned_abs().max(1) as u32;
             let (lo, hi) = (*start.min(end) as u32, *start.max(end) as u32);
             (0..limit as u32)
@@ -166,7 +174,10 @@ impl CharMap {
     }
 
     pub fn byte(&self, char_index: usize) -> usize {
-        self.offsets.get(char_index).copied().unwrap_or(*self.offsets.last().unwrap_or(&0))
+        self.offsets
+            .get(char_index)
+            .copied()
+            .unwrap_or(*self.offsets.last().unwrap_or(&0))
     }
 }
 

@@ -17,7 +17,11 @@ pub fn render(input: &str, verdict: &Verdict) -> String {
     );
     let _ = writeln!(out, "rule      {}", verdict.rule);
     let _ = writeln!(out, "reason    {}", verdict.reason);
-    let _ = writeln!(out, "effect    {}   environment  {}", verdict.effect, verdict.environment);
+    let _ = writeln!(
+        out,
+        "effect    {}   environment  {}",
+        verdict.effect, verdict.environment
+    );
     if verdict.span != Span::default() {
         let _ = writeln!(out, "{}", caret(input, verdict.span, "at        "));
     }
@@ -25,7 +29,11 @@ pub fn render(input: &str, verdict: &Verdict) -> String {
     for (i, j) in verdict.actions.iter().enumerate() {
         let a = &j.action;
         let indent = "   ".repeat(a.depth.min(8));
-        let via = if a.via.is_empty() { String::new() } else { format!("  via {}", a.via.join(" › ")) };
+        let via = if a.via.is_empty() {
+            String::new()
+        } else {
+            format!("  via {}", a.via.join(" › "))
+        };
         let _ = writeln!(
             out,
             "{indent}{}. {:<5} {}{via}",
@@ -36,13 +44,31 @@ pub fn render(input: &str, verdict: &Verdict) -> String {
         let _ = writeln!(
             out,
             "{indent}   effect {}, scope {:?}, environment {}, resource {} `{}`",
-            a.effect, a.blast_radius.scope, a.environment, a.resource.kind, one_line(&a.resource.name, 80)
+            a.effect,
+            a.blast_radius.scope,
+            a.environment,
+            a.resource.kind,
+            one_line(&a.resource.name, 80)
         );
-        let _ = writeln!(out, "{indent}   rule {}: {}", a.finding.rule, a.finding.reason);
+        let _ = writeln!(
+            out,
+            "{indent}   rule {}: {}",
+            a.finding.rule, a.finding.reason
+        );
         if j.decision != a.finding.decision {
-            let _ = writeln!(out, "{indent}   settled by {:?} (rule said {})", j.settled_by, a.finding.decision);
+            let _ = writeln!(
+                out,
+                "{indent}   settled by {:?} (rule said {})",
+                j.settled_by, a.finding.decision
+            );
         }
-        let _ = writeln!(out, "{indent}   input `{}` (bytes {}..{})", one_line(a.finding.span.slice(input), 120), a.finding.span.start, a.finding.span.end);
+        let _ = writeln!(
+            out,
+            "{indent}   input `{}` (bytes {}..{})",
+            one_line(a.finding.span.slice(input), 120),
+            a.finding.span.start,
+            a.finding.span.end
+        );
     }
     if verdict.decision != Decision::Allow {
         let _ = writeln!(
@@ -75,5 +101,10 @@ fn caret(input: &str, span: Span, label: &str) -> String {
     let pad = input[line_start..start].chars().count();
     let end = span.end.min(line_end).max(start);
     let width = input[start..end].chars().count().max(1);
-    format!("{label}{line}\n{}{}{}", " ".repeat(label.chars().count()), " ".repeat(pad), "^".repeat(width))
+    format!(
+        "{label}{line}\n{}{}{}",
+        " ".repeat(label.chars().count()),
+        " ".repeat(pad),
+        "^".repeat(width)
+    )
 }

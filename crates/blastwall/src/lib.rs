@@ -10,7 +10,9 @@ pub mod explain;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use blastwall_core::{Context, Decision, Door, Effect, Language, Policy, Principal, Registry, Span, Verdict, decide};
+use blastwall_core::{
+    Context, Decision, Door, Effect, Language, Policy, Principal, Registry, Span, Verdict, decide,
+};
 use blastwall_rules::RuleSet;
 use blastwall_shell::ShellClassifier;
 use serde::{Deserialize, Serialize};
@@ -117,12 +119,17 @@ impl Engine {
     pub fn new(rules: RuleSet, policy: Policy) -> Engine {
         let rules = Arc::new(rules);
         let registry = Registry::new().with(Box::new(ShellClassifier::new(rules.clone())));
-        Engine { registry, policy, rules }
+        Engine {
+            registry,
+            policy,
+            rules,
+        }
     }
 
     /// The embedded rule packs and default policy, no configuration files.
     pub fn embedded() -> Engine {
-        let rules = blastwall_rules::embedded().expect("the embedded rule packs are checked by the test suite");
+        let rules = blastwall_rules::embedded()
+            .expect("the embedded rule packs are checked by the test suite");
         Engine::new(rules, Policy::default())
     }
 
@@ -141,13 +148,19 @@ impl Engine {
     /// Classifies and decides one request.
     pub fn check(&self, req: &Request, door: Door) -> Result<(Verdict, String), RequestError> {
         let (language, input) = match req.tool.as_str() {
-            "shell" | "bash" | "sh" => {
-                (Language::Shell, req.command.clone().ok_or(RequestError::MissingField("shell", "command"))?)
-            }
+            "shell" | "bash" | "sh" => (
+                Language::Shell,
+                req.command
+                    .clone()
+                    .ok_or(RequestError::MissingField("shell", "command"))?,
+            ),
             other => return Err(RequestError::UnknownTool(other.to_owned())),
         };
         let ctx = Context {
-            principal: Principal { agent: req.agent.clone(), session: req.session.clone() },
+            principal: Principal {
+                agent: req.agent.clone(),
+                session: req.session.clone(),
+            },
             door,
             cwd: req.cwd.clone(),
             vars: req.env.clone(),
@@ -158,13 +171,19 @@ impl Engine {
 
     /// Classifies and decides raw input of one language.
     pub fn decide_input(&self, language: Language, input: &str, ctx: &Context) -> Verdict {
-        let actions = self.registry.classify(language, input, ctx).unwrap_or_default();
+        let actions = self
+            .registry
+            .classify(language, input, ctx)
+            .unwrap_or_default();
         decide(actions, &self.policy)
     }
 
     /// Shortcut for a shell command with the default context.
     pub fn check_shell(&self, command: &str) -> Verdict {
-        let ctx = Context { environments: self.policy.environments.clone(), ..Context::default() };
+        let ctx = Context {
+            environments: self.policy.environments.clone(),
+            ..Context::default()
+        };
         self.decide_input(Language::Shell, command, &ctx)
     }
 }

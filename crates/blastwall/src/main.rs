@@ -14,7 +14,11 @@ use clap::{Parser, Subcommand};
 const MAX_STDIN: u64 = 16 * 1024 * 1024;
 
 #[derive(Parser)]
-#[command(name = "blastwall", version, about = "Stops AI agents from destroying what they can reach.")]
+#[command(
+    name = "blastwall",
+    version,
+    about = "Stops AI agents from destroying what they can reach."
+)]
 struct Cli {
     /// Configuration file to use instead of the user and project files.
     #[arg(long, global = true, value_name = "FILE")]
@@ -71,15 +75,23 @@ fn engine(cli: &Cli) -> anyhow::Result<Engine> {
     }
     let files: Vec<PathBuf> = match &cli.config {
         Some(path) => {
-            anyhow::ensure!(path.is_file(), "the configuration file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.is_file(),
+                "the configuration file {} does not exist",
+                path.display()
+            );
             vec![path.clone()]
         }
         None => {
             let cwd = std::env::current_dir().context("cannot read the current directory")?;
-            blastwall_config::user_config_path().into_iter().chain(blastwall_config::project_config_path(&cwd)).collect()
+            blastwall_config::user_config_path()
+                .into_iter()
+                .chain(blastwall_config::project_config_path(&cwd))
+                .collect()
         }
     };
-    let loaded = blastwall_config::load(&files).context("the configuration could not be loaded; fix it, or run with --no-config")?;
+    let loaded = blastwall_config::load(&files)
+        .context("the configuration could not be loaded; fix it, or run with --no-config")?;
     Ok(Engine::from_loaded(loaded))
 }
 
@@ -93,9 +105,15 @@ fn run() -> anyhow::Result<u8> {
                 Err(e) => return Ok(print_invalid(&format!("{e:#}"))),
             };
             let mut buf = Vec::new();
-            std::io::stdin().take(MAX_STDIN + 1).read_to_end(&mut buf).context("cannot read stdin")?;
+            std::io::stdin()
+                .take(MAX_STDIN + 1)
+                .read_to_end(&mut buf)
+                .context("cannot read stdin")?;
             if buf.len() as u64 > MAX_STDIN {
-                return Ok(print_invalid(&format!("the input is larger than {} MiB", MAX_STDIN / 1024 / 1024)));
+                return Ok(print_invalid(&format!(
+                    "the input is larger than {} MiB",
+                    MAX_STDIN / 1024 / 1024
+                )));
             }
             let code = check_one(&engine, &buf, &mut std::io::stdout().lock());
             Ok(code)
@@ -113,7 +131,10 @@ fn run() -> anyhow::Result<u8> {
             let mut line = Vec::new();
             loop {
                 line.clear();
-                let n = (&mut reader).take(MAX_STDIN + 1).read_until(b'\n', &mut line).context("cannot read stdin")?;
+                let n = (&mut reader)
+                    .take(MAX_STDIN + 1)
+                    .read_until(b'\n', &mut line)
+                    .context("cannot read stdin")?;
                 if n == 0 {
                     break;
                 }
@@ -155,7 +176,13 @@ fn run() -> anyhow::Result<u8> {
         Cmd::Rules => {
             let engine = engine(&cli)?;
             for r in &engine.rules().rules {
-                println!("{:<40} {:<6} {:<12} {}", r.id, r.decision.as_str(), r.effect.as_str(), r.programs.join(","));
+                println!(
+                    "{:<40} {:<6} {:<12} {}",
+                    r.id,
+                    r.decision.as_str(),
+                    r.effect.as_str(),
+                    r.programs.join(",")
+                );
             }
             Ok(0)
         }
@@ -172,7 +199,10 @@ fn check_one(engine: &Engine, bytes: &[u8], out: &mut impl Write) -> u8 {
         }
     };
     if text.trim().is_empty() {
-        write_invalid(out, "the input is empty: expected one JSON object such as {\"tool\":\"shell\",\"command\":\"ls\"}");
+        write_invalid(
+            out,
+            "the input is empty: expected one JSON object such as {\"tool\":\"shell\",\"command\":\"ls\"}",
+        );
         return 1;
     }
     let req: Request = match serde_json::from_str(text) {
