@@ -155,6 +155,14 @@ impl PathLists {
                 return class;
             }
         }
+        // The operator's own declaration names the rule that fires, before the built-in lists.
+        if self
+            .protected
+            .iter()
+            .any(|p| path_matches(p, subject) || path_matches(&format!("{p}/**"), subject))
+        {
+            return PathClass::Protected;
+        }
         if any(&self.devices) {
             return PathClass::Device;
         }
@@ -163,9 +171,6 @@ impl PathLists {
         }
         if any(&self.home) {
             return PathClass::Home;
-        }
-        if any(&self.protected) {
-            return PathClass::Protected;
         }
         if any(&self.credentials) {
             return PathClass::Credential;

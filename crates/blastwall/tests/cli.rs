@@ -1,0 +1,244 @@
+//! The `blastwall` binary as a door sees it: JSON in, JSON and an exit code out, for good input
+//! and for every kind of bad input (which must never come out as an allow).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn blastwall(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blastwall"))
+        .args(args)
+        .env("BLASTWALL_CONFIG", "/nonexistent/blastwall.toml")
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("the binary finishes");
+    writer.join().ok();
+    out
+}
+
+fn check(json: &str) -> (i32, serde_json::Value) {
+    let out = blastwall(&["check"], json.as_bytes());
+    let code = out.status.code().expect("exit code");
+    let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is one JSON object ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (code, value)
+}
+
+fn shell(cmd: &str) -> (i32, serde_json::Value) {
+    check(&serde_json::json!({"tool": "shell", "command": cmd}).to_string())
+}
+
+#[test]
+fn allow_deny_ask_have_their_exit_codes_and_fields() {
+    let (code, v) = shell("ls -la");
+    assert_eq!((code, v["decision"].as_str()), (0, Some("allow")));
+    let (code, v) = shell("rm -rf /");
+    assert_eq!((code, v["decision"].as_str()), (2, Some("deny")));
+    assert_eq!(v["rule"], "fs.rm.recursive-catastrophic");
+    assert_eq!(v["effect"], "irreversible");
+    assert_eq!(v["span"]["start"], 0);
+    assert_eq!(v["matched"], "rm -rf /");
+    let (code, v) = shell("git reset --hard");
+    assert_eq!((code, v["decision"].as_str()), (3, Some("ask")));
+    assert!(v["reason"].as_str().unwrap().contains("uncommitted"));
+}
+
+#[test]
+fn span_points_into_the_original_input() {
+    let (_, v) = shell("echo hi && sudo bash -c 'rm -rf ~'");
+    let matched = v["matched"].as_str().unwrap();
+    assert!(matched.contains("rm -rf ~"), "matched {matched}");
+}
+
+#[test]
+fn malformed_json_is_refused_not_allowed() {
+    for bad in [
+        "{",
+        "not json",
+        "[]",
+        "{\"tool\":\"shell\"}",
+        "{\"tool\":\"shell\",\"command\":\"ls\",\"bogus\":1}",
+    ] {
+        let (code, v) = check(bad);
+        assert_eq!(code, 1, "input {bad}");
+        assert_eq!(v["decision"], "deny", "input {bad}");
+        assert_eq!(v["rule"], "input.invalid");
+        assert!(!v["error"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn empty_and_binary_input_are_refused() {
+    let (code, v) = check("");
+    assert_eq!((code, v["decision"].as_str()), (1, Some("deny")));
+    let out = blastwall(&["check"], &[0xff, 0xfe, 0x00, 0x9f, 0x92, 0x96]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "deny");
+}
+
+#[test]
+fn unknown_tool_is_refused_with_its_name() {
+    let (code, v) = check(r#"{"tool":"telepathy","command":"x"}"#);
+    assert_eq!(code, 1);
+    assert!(v["error"].as_str().unwrap().contains("telepathy"));
+}
+
+#[test]
+fn ten_megabyte_command_is_asked_not_parsed() {
+    let cmd = format!("echo {}", "a".repeat(10 * 1024 * 1024));
+    let (code, v) = shell(&cmd);
+    assert_eq!((code, v["decision"].as_str()), (3, Some("ask")));
+    assert_eq!(v["rule"], "shell.too-large");
+}
+
+#[test]
+fn deeply_nested_substitutions_are_asked() {
+    let cmd = format!("{}rm -rf /{}", "echo $(".repeat(5000), ")".repeat(5000));
+    let (code, v) = shell(&cmd);
+    assert_eq!((code, v["decision"].as_str()), (3, Some("ask")));
+    assert_eq!(v["rule"], "shell.too-deep");
+    // Within the limit, nesting is followed to the end.
+    let cmd = format!("{}rm -rf /{}", "echo $(".repeat(6), ")".repeat(6));
+    assert_eq!(shell(&cmd).1["decision"], "deny");
+}
+
+#[test]
+fn unparseable_shell_is_ask_with_a_reason() {
+    for cmd in ["echo 'unterminated", "rm -rf $(", "if then fi ;;"] {
+        let (code, v) = shell(cmd);
+        assert_eq!((code, v["decision"].as_str()), (3, Some("ask")), "{cmd}");
+        assert_eq!(v["rule"], "shell.unparseable");
+    }
+}
+
+#[test]
+fn batch_gives_the_same_decisions_line_by_line() {
+    let lines = [
+        r#"{"tool":"shell","command":"ls"}"#,
+        r#"{"tool":"shell","command":"rm -rf ~"}"#,
+        "garbage",
+        r#"{"tool":"shell","command":"git clean -fdx"}"#,
+    ];
+    let out = blastwall(&["check", "--batch"], lines.join("\n").as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an invalid line makes the batch exit 1"
+    );
+    let decisions: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["decision"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(decisions, ["allow", "deny", "deny", "ask"]);
+    let out = blastwall(&["check", "--batch"], lines[..2].join("\n").as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a valid batch exits with its strictest decision"
+    );
+}
+
+#[test]
+fn explain_shows_rule_reason_and_the_part_of_the_input() {
+    let out = blastwall(&["explain", "echo ok; FOO=1 /bin/rm -rf /"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("DENY"), "{text}");
+    assert!(text.contains("fs.rm.recursive-catastrophic"), "{text}");
+    assert!(text.contains("^^^"), "{text}");
+    assert!(text.contains("commands found: 2"), "{text}");
+}
+
+#[test]
+fn demo_stops_every_destructive_step() {
+    let out = blastwall(&["demo"], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("every destructive step was stopped"));
+    assert!(!text.contains("[BAD]"));
+}
+
+#[test]
+fn config_with_unknown_key_names_key_and_line_and_never_allows() {
+    let dir = std::env::temp_dir().join(format!("bw-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("blastwall.toml");
+    std::fs::write(&cfg, "[rules]\noverides = {}\n").unwrap();
+    let out = blastwall(
+        &["--config", cfg.to_str().unwrap(), "check"],
+        br#"{"tool":"shell","command":"ls"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("overides") && err.contains("line 2"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "deny");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn overrides_apply_but_never_below_the_prod_floor() {
+    let dir = std::env::temp_dir().join(format!("bw-cli-ov-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("blastwall.toml");
+    std::fs::write(&cfg, "[rules.overrides]\n\"git.reset.hard\" = \"allow\"\n\n[paths]\nprotected = [\"/srv/ledger\"]\n").unwrap();
+    let run = |json: &str| {
+        let out = blastwall(
+            &["--config", cfg.to_str().unwrap(), "check"],
+            json.as_bytes(),
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(
+        run(r#"{"tool":"shell","command":"git reset --hard"}"#)["decision"],
+        "allow"
+    );
+    let v = run(r#"{"tool":"shell","command":"git reset --hard","cwd":"/srv/prod/app"}"#);
+    assert_eq!(v["decision"], "ask");
+    assert_eq!(v["environment"], "prod");
+    assert_eq!(
+        run(r#"{"tool":"shell","command":"rm -rf /srv/ledger"}"#)["rule"],
+        "fs.rm.recursive-protected"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn variables_from_the_request_env_are_resolved() {
+    let (_, v) = check(
+        r#"{"tool":"shell","command":"rm -rf \"$BUILD_DIR\"","env":{"BUILD_DIR":"/tmp/build"}}"#,
+    );
+    assert_eq!(v["decision"], "allow");
+    let (_, v) = shell("rm -rf \"$BUILD_DIR\"");
+    assert_eq!(v["decision"], "ask");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("only known when the command runs")
+    );
+}
