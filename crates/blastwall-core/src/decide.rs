@@ -80,6 +80,16 @@ pub enum SettledBy {
     EnvironmentFloor(String),
 }
 
+impl std::fmt::Display for SettledBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SettledBy::Rule => f.write_str("the rule"),
+            SettledBy::Override(key) => write!(f, "the override `{key}` in blastwall.toml"),
+            SettledBy::EnvironmentFloor(env) => write!(f, "the floor of the `{env}` environment"),
+        }
+    }
+}
+
 /// One action with the decision the pipeline reached for it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Judged {

@@ -20,5 +20,5 @@ pub use action::{
     Action, BlastRadius, Door, Effect, Finding, Language, Principal, Resource, Scope, Span,
 };
 pub use classify::{Classifier, Context, Registry};
-pub use decide::{Decision, Judged, Policy, Verdict, decide};
+pub use decide::{Decision, Judged, Policy, SettledBy, Verdict, decide};
 pub use environment::{EnvPattern, Environment, Environments, Floors};

@@ -17,6 +17,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("paas", include_str!("../packs/paas.toml")),
     ("databases", include_str!("../packs/databases.toml")),
     ("system", include_str!("../packs/system.toml")),
+    ("network", include_str!("../packs/network.toml")),
 ];
 
 /// A pack that could not be loaded.

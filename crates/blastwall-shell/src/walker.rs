@@ -923,6 +923,8 @@ impl Walker<'_> {
             let mut frame = f.clone();
             frame.depth += 1;
             frame.via.push(format!("function {}", first.text));
+            frame.base = None;
+            frame.fallback = inv.span();
             let saved: Vec<(String, Option<Value>)> = (1..=inv.args.len().min(9))
                 .map(|i| (i.to_string(), self.vars.get(&i.to_string()).cloned()))
                 .collect();
@@ -1196,13 +1198,10 @@ impl Walker<'_> {
     }
 
     fn compound_fn(&mut self, body: &CompoundCommand, stdin: Stdin, f: &Frame) -> Stdin {
-        // Function bodies were parsed from the same source, so their spans map through the frame
-        // that defined them; the char map of the root is the right one only at depth 0, so spans
-        // fall back to the caller's frame.
-        let mut frame = f.clone();
-        frame.base = None;
+        // The body's positions belong to the source that defined it, not to the caller's: the
+        // caller's frame (base unset) reports the call site instead.
         let cm = CharMap::new("");
-        self.compound(body, stdin, &frame, &cm)
+        self.compound(body, stdin, f, &cm)
     }
 
     fn source_builtin(

@@ -43,9 +43,9 @@ pub fn render(input: &str, verdict: &Verdict) -> String {
         );
         let _ = writeln!(
             out,
-            "{indent}   effect {}, scope {:?}, environment {}, resource {} `{}`",
+            "{indent}   effect {}, scope {}, environment {}, resource {} `{}`",
             a.effect,
-            a.blast_radius.scope,
+            scope_name(a.blast_radius.scope),
             a.environment,
             a.resource.kind,
             one_line(&a.resource.name, 80)
@@ -58,17 +58,21 @@ pub fn render(input: &str, verdict: &Verdict) -> String {
         if j.decision != a.finding.decision {
             let _ = writeln!(
                 out,
-                "{indent}   settled by {:?} (rule said {})",
+                "{indent}   settled by {} (the rule said {})",
                 j.settled_by, a.finding.decision
             );
         }
+        let at = a.finding.span.slice(input);
         let _ = writeln!(
             out,
             "{indent}   input `{}` (bytes {}..{})",
-            one_line(a.finding.span.slice(input), 120),
+            one_line(at, 120),
             a.finding.span.start,
             a.finding.span.end
         );
+        if !at.contains(a.raw.as_str()) {
+            let _ = writeln!(out, "{indent}   runs  `{}`", one_line(&a.raw, 120));
+        }
     }
     if verdict.decision != Decision::Allow {
         let _ = writeln!(
@@ -78,6 +82,19 @@ pub fn render(input: &str, verdict: &Verdict) -> String {
         );
     }
     out
+}
+
+fn scope_name(scope: blastwall_core::Scope) -> &'static str {
+    use blastwall_core::Scope;
+    match scope {
+        Scope::None => "none",
+        Scope::Single => "single",
+        Scope::Tree => "tree",
+        Scope::Project => "project",
+        Scope::Host => "host",
+        Scope::Account => "account",
+        Scope::Unknown => "unknown",
+    }
 }
 
 fn one_line(s: &str, max: usize) -> String {
