@@ -772,6 +772,17 @@ impl Walker<'_> {
                 Some(n) => self.var(&n).unwrap_or_else(|| unknown(&n)),
                 None => unknown(&parameter.to_string()),
             },
+            ParameterExpr::IndicateErrorIfNullOrUnset {
+                parameter,
+                indirect: false,
+                ..
+            } => {
+                // `${HOME:?}`: the value, or the command does not run at all.
+                match named(parameter) {
+                    Some(n) => self.var(&n).unwrap_or_else(|| unknown(&n)),
+                    None => unknown(&parameter.to_string()),
+                }
+            }
             ParameterExpr::UseDefaultValues {
                 parameter,
                 default_value,
@@ -1358,6 +1369,15 @@ impl Walker<'_> {
                     }
                     _ => {
                         self.judge(inv.clone(), f, "");
+                        // `python manage.py flush`: the script is a program with rules of its own.
+                        if let Some(script) = script {
+                            let at = inv.args.iter().position(|a| *a == script).unwrap_or(0);
+                            let mut argv = inv.args[at..].to_vec();
+                            argv[0].text = program_name(&argv[0].text);
+                            let mut frame = f.clone();
+                            frame.via.push(inv.program.clone());
+                            self.run(argv, Stdin::Terminal, HashMap::new(), &frame);
+                        }
                         return Stdin::Unknown(inv.program.clone());
                     }
                 }
@@ -1442,10 +1462,10 @@ impl Walker<'_> {
                     .program_spec(&inv.program)
                     .map_or(&[], |p| &p.value_options);
                 let pos = positionals(&inv.args, value_options);
-                w.subcommand
-                    .iter()
-                    .enumerate()
-                    .all(|(i, s)| pos.get(i).is_some_and(|a| a.text == *s))
+                w.subcommand.iter().enumerate().all(|(i, s)| {
+                    pos.get(i)
+                        .is_some_and(|a| s.split('|').any(|alt| a.text == alt))
+                })
             })
             .cloned()
     }
