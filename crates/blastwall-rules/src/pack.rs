@@ -46,6 +46,10 @@ pub struct PackFile {
     /// Branch names (wildcards allowed) that force-pushes and deletions must not touch.
     #[serde(default)]
     pub protected_branches: Vec<String>,
+    /// Commands (wildcards) whose output is shell code meant to be `eval`ed or `source`d
+    /// (`direnv hook bash`): running their output is not unknown code.
+    #[serde(default)]
+    pub trusted_code_producers: Vec<String>,
     #[serde(default)]
     pub program: Vec<ProgramSpec>,
     #[serde(default)]
@@ -81,6 +85,10 @@ pub struct ProgramSpec {
     /// `true` where the word `help` anywhere asks for help (`aws s3 rb help`).
     #[serde(default)]
     pub help_word: bool,
+    /// `true` for clients that read their commands from standard input when none are given
+    /// (`echo FLUSHALL | redis-cli`): known input becomes arguments.
+    #[serde(default)]
+    pub stdin_as_args: bool,
 }
 
 fn yes() -> bool {
@@ -128,6 +136,9 @@ pub struct ShellSpec {
     pub names: Vec<String>,
     /// The flag letter that takes source (`c`), also inside clusters (`-lc`).
     pub code_flag: String,
+    /// Runs only what it reads on standard input; its positionals are not scripts (`at now`).
+    #[serde(default)]
+    pub stdin_only: bool,
 }
 
 /// An interpreter whose one-liners are scanned for destructive library calls.
@@ -157,6 +168,9 @@ pub struct CodeCall {
     /// Extra words added when the call's text contains this marker (`recursive: true` → `-r`).
     #[serde(default)]
     pub when_contains: Vec<(String, String)>,
+    /// Also match the call without parentheses (`fork while fork`, `exec "…"`).
+    #[serde(default)]
+    pub bare: bool,
 }
 
 /// Which arguments are a rule's targets.
@@ -241,6 +255,7 @@ pub struct RuleSet {
     pub paths: PathLists,
     pub read_only: Vec<String>,
     pub protected_branches: Vec<String>,
+    pub trusted_code_producers: Vec<String>,
 }
 
 /// The embedded packs.
@@ -283,6 +298,8 @@ impl RuleSet {
         self.code_calls.extend(file.code_call);
         self.read_only.extend(file.read_only);
         self.protected_branches.extend(file.protected_branches);
+        self.trusted_code_producers
+            .extend(file.trusted_code_producers);
         Ok(())
     }
 
@@ -304,6 +321,13 @@ impl RuleSet {
 
     pub fn is_read_only(&self, program: &str) -> bool {
         any_glob(&self.read_only, program)
+    }
+
+    /// Is `command` (the source of a substitution) a known producer of shell code to evaluate?
+    pub fn is_trusted_code_producer(&self, command: &str) -> bool {
+        let command = command.trim();
+        !command.contains([';', '|', '&', '`', '$', '\n', '>', '<'])
+            && any_glob(&self.trusted_code_producers, command)
     }
 
     pub fn is_protected_branch(&self, branch: &str) -> bool {

@@ -107,6 +107,9 @@ pub struct PathLists {
     pub disposable: Vec<String>,
     #[serde(default)]
     pub protected: Vec<String>,
+    /// Paths that are never credentials even inside a credential directory (`*.pub`, `known_hosts`).
+    #[serde(default)]
+    pub public: Vec<String>,
 }
 
 impl PathLists {
@@ -120,6 +123,7 @@ impl PathLists {
         self.temp.extend(other.temp);
         self.disposable.extend(other.disposable);
         self.protected.extend(other.protected);
+        self.public.extend(other.public);
     }
 
     /// Classifies a path as the shell layer resolved it. `resolved == false` is always
@@ -132,7 +136,7 @@ impl PathLists {
     /// (`rm -rf *` in `/` is the root; `rm -rf ..` in `/home/alice/proj` is a home directory).
     pub fn classify_in(&self, path: &str, resolved: bool, cwd: Option<&str>) -> PathClass {
         if !resolved {
-            return PathClass::Unresolved;
+            return self.unresolved_class(path, cwd);
         }
         let joined;
         let path = match cwd {
@@ -166,14 +170,15 @@ impl PathLists {
         if any(&self.devices) {
             return PathClass::Device;
         }
+        // Credentials first: `/etc/shadow` is a secret before it is a system file.
+        if any(&self.credentials) && !any(&self.public) {
+            return PathClass::Credential;
+        }
         if any(&self.system) {
             return PathClass::System;
         }
         if any(&self.home) {
             return PathClass::Home;
-        }
-        if any(&self.credentials) {
-            return PathClass::Credential;
         }
         if any(&self.database) {
             return PathClass::Database;
@@ -201,6 +206,28 @@ impl PathLists {
             return PathClass::Parent;
         }
         PathClass::Ordinary
+    }
+
+    /// A path only partly known (`/tmp/pytest-of-$USER`, `target/$PROFILE`): when the known
+    /// prefix is already inside a temporary or regenerable directory, the unknown rest cannot leave
+    /// it; anything else stays unresolved.
+    fn unresolved_class(&self, path: &str, cwd: Option<&str>) -> PathClass {
+        let known = &path[..path.find('$').unwrap_or(path.len())];
+        let Some(slash) = known.rfind('/') else {
+            return PathClass::Unresolved;
+        };
+        let dir = &known[..slash];
+        if dir.is_empty() || dir.contains("..") || path[slash..].contains("..") {
+            return PathClass::Unresolved;
+        }
+        match self.classify_in(dir, true, cwd) {
+            c @ (PathClass::Temp | PathClass::Disposable)
+                if dir != "/tmp" || slash + 1 < known.len() =>
+            {
+                c
+            }
+            _ => PathClass::Unresolved,
+        }
     }
 
     fn wildcard_reach(&self, pattern: &str) -> Option<PathClass> {

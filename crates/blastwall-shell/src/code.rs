@@ -30,13 +30,16 @@ pub enum Found {
 /// Scans `code` in `language` for the calls in `specs`.
 pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
     let mut found = Vec::new();
+    // `import subprocess as s; s.call(…)`: read the code with the aliases spelled out.
+    let dealiased = dealias(code);
+    let code = dealiased.as_str();
     let strings = string_ranges(code);
     for spec in specs
         .iter()
         .filter(|s| s.languages.iter().any(|l| l == language))
     {
         for call in &spec.calls {
-            for offset in call_sites(code, call)
+            for offset in call_sites(code, call, spec.bare)
                 .into_iter()
                 .filter(|o| !strings.iter().any(|r| r.contains(o)))
             {
@@ -117,11 +120,87 @@ const HOME_EXPRESSIONS: &[&str] = &[
 
 /// A non-literal argument: the home directory when it spells it, otherwise unresolved.
 fn home_expression(args_text: &str) -> (String, bool) {
-    if HOME_EXPRESSIONS.iter().any(|h| args_text.contains(h)) && !args_text.contains(['+', '/']) {
+    if !HOME_EXPRESSIONS.iter().any(|h| args_text.contains(h)) {
+        return (args_text.trim().to_owned(), false);
+    }
+    // `homedir() + '/.ssh/id_rsa'`, `File.join(Dir.home, ".aws", "credentials")`: the home
+    // directory joined with the literals that follow it.
+    let after = HOME_EXPRESSIONS
+        .iter()
+        .filter_map(|h| args_text.find(h).map(|i| i + h.len()))
+        .max()
+        .unwrap_or(0);
+    let after = &args_text[after.min(args_text.len())..];
+    let after = after.split_once(')').map_or(
+        after,
+        |(_, r)| if after.starts_with(')') { r } else { after },
+    );
+    let rest: Vec<String> = literals(after)
+        .into_iter()
+        .filter_map(|l| match l {
+            Literal::Str(s, true) if s != "HOME" && s != "~" => {
+                Some(s.trim_matches('/').to_owned())
+            }
+            _ => None,
+        })
+        .filter(|s| !s.is_empty() && !s.contains(['%', '{']))
+        .collect();
+    if rest.is_empty() {
         ("~".to_owned(), true)
     } else {
-        (args_text.trim().to_owned(), false)
+        (format!("~/{}", rest.join("/")), true)
     }
+}
+
+/// Rewrites `import A as B` aliases back to `A` (`s.call` → `subprocess.call`) and
+/// `__import__('os')` to `os`.
+fn dealias(code: &str) -> String {
+    let mut out = code
+        .replace("__import__('os')", "os")
+        .replace("__import__(\"os\")", "os");
+    out = out
+        .replace("__import__('subprocess')", "subprocess")
+        .replace("__import__(\"subprocess\")", "subprocess");
+    let mut aliases = Vec::new();
+    for part in code.split([';', '\n']) {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        for w in words.windows(4) {
+            if w[0] == "import" && w[2] == "as" {
+                aliases.push((
+                    w[3].trim_end_matches(',').to_owned(),
+                    w[1].trim_end_matches(',').to_owned(),
+                ));
+            }
+        }
+    }
+    for (alias, module) in aliases {
+        if alias.chars().all(|c| c.is_alphanumeric() || c == '_') && !alias.is_empty() {
+            out = replace_identifier(&out, &format!("{alias}."), &format!("{module}."));
+        }
+    }
+    out
+}
+
+/// Replaces `from` where it starts an identifier (not inside a longer name).
+fn replace_identifier(code: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(i) = rest.find(from) {
+        let before = out
+            .chars()
+            .next_back()
+            .or_else(|| rest[..i].chars().next_back());
+        let prev = rest[..i].chars().next_back().or(before);
+        out.push_str(&rest[..i]);
+        if prev.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Byte ranges of string literals in `code` (calls inside them are data, not calls).
@@ -217,7 +296,7 @@ fn shell_call(language: &str, args_text: &str, literals: &[Literal]) -> Found {
 
 /// Offsets where `name` is called: not preceded by an identifier character, followed by `(` or
 /// (Perl/Ruby style) a space and a quote.
-fn call_sites(code: &str, name: &str) -> Vec<usize> {
+fn call_sites(code: &str, name: &str, bare: bool) -> Vec<usize> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(i) = code[from..].find(name) {
@@ -228,9 +307,18 @@ fn call_sites(code: &str, name: &str) -> Vec<usize> {
             continue;
         }
         let after = code[at + name.len()..].trim_start();
+        let bare_end = bare
+            && (after.is_empty()
+                || after.starts_with([';', '}', ')', '\n'])
+                || after.starts_with("while")
+                || after.starts_with("for"));
         if after.starts_with('(')
             || after.starts_with(['"', '\'', '[', '`', '{'])
             || after.starts_with("qw")
+            || after.starts_with("q{")
+            || after.starts_with("q(")
+            || after.starts_with("qq{")
+            || bare_end
         {
             out.push(at);
         }
@@ -299,6 +387,29 @@ fn literals(args: &str) -> Vec<Literal> {
             ']' if depth_list.is_some() => {
                 out.push(Literal::List(depth_list.take().unwrap_or_default()));
                 i += 1;
+            }
+            // Perl's quote operators: `q{…}`, `qq{…}`, `q(…)`.
+            'q' if (i == 0 || !chars[i - 1].1.is_alphanumeric()) && {
+                let rest: String = chars[i..].iter().take(3).map(|(_, c)| *c).collect();
+                rest.starts_with("q{")
+                    || rest.starts_with("q(")
+                    || rest.starts_with("qq{")
+                    || rest.starts_with("qq(")
+            } =>
+            {
+                let open_at = if chars[i + 1].1 == 'q' { i + 2 } else { i + 1 };
+                let close = if chars[open_at].1 == '{' { '}' } else { ')' };
+                let end = chars[open_at + 1..]
+                    .iter()
+                    .position(|(_, c)| *c == close)
+                    .map_or(chars.len(), |p| open_at + 1 + p);
+                let s: String = chars[open_at + 1..end].iter().map(|(_, c)| *c).collect();
+                let resolved = open_at == i + 1 || !s.contains('$');
+                match depth_list.as_mut() {
+                    Some(list) => list.push((s, resolved)),
+                    None => out.push(Literal::Str(s, resolved)),
+                }
+                i = end + 1;
             }
             '"' | '\'' | '`' => {
                 let interpolating_prefix = i > 0 && matches!(chars[i - 1].1, 'f' | 'F');

@@ -130,6 +130,9 @@ pub(crate) fn classify(
         commands: 0,
         budget_reported: false,
         calling: Vec::new(),
+        files: HashMap::new(),
+        git_aliases: HashMap::new(),
+        pending_writes: Vec::new(),
     };
     let frame = Frame {
         base: Some(0),
@@ -156,6 +159,13 @@ struct Walker<'a> {
     commands: usize,
     budget_reported: bool,
     calling: Vec<String>,
+    /// Files written earlier in the same input (`echo … > x.sh`, `curl -o x.sh`), with what they
+    /// hold when that is knowable: running them later runs that.
+    files: HashMap<String, Stdin>,
+    /// `git config alias.NAME 'body'` earlier in the same input.
+    git_aliases: HashMap<String, String>,
+    /// Output redirections of the command being walked, recorded once its output is known.
+    pending_writes: Vec<String>,
 }
 
 impl Walker<'_> {
@@ -279,6 +289,7 @@ impl Walker<'_> {
             Command::Simple(sc) => self.simple(sc, stdin, f, cm),
             Command::Compound(cc, redirects) => {
                 let mut stdin = stdin;
+                let outer = std::mem::take(&mut self.pending_writes);
                 if let Some(r) = redirects {
                     for redirect in &r.0 {
                         if let Some(s) = self.redirect(redirect, f, cm) {
@@ -286,7 +297,9 @@ impl Walker<'_> {
                         }
                     }
                 }
-                self.compound(cc, stdin, f, cm)
+                let writes = std::mem::replace(&mut self.pending_writes, outer);
+                let out = self.compound(cc, stdin, f, cm);
+                self.record_writes(writes, out)
             }
             Command::Function(def) => {
                 self.functions
@@ -525,7 +538,8 @@ impl Walker<'_> {
             for (name, value) in assignments {
                 self.vars.insert(name, value);
             }
-            return Stdin::Terminal;
+            let writes = std::mem::take(&mut self.pending_writes);
+            return self.record_writes(writes, Stdin::Known(String::new()));
         }
         for (name, value) in &assignments {
             if matches!(
@@ -535,7 +549,20 @@ impl Walker<'_> {
                 self.vars.insert(name.clone(), value.clone());
             }
         }
-        self.run(argv, stdin, contents, f)
+        let writes = std::mem::take(&mut self.pending_writes);
+        let out = self.run(argv, stdin, contents, f);
+        self.record_writes(writes, out)
+    }
+
+    /// Files the command's output went to now hold that output; the pipeline gets nothing.
+    fn record_writes(&mut self, writes: Vec<String>, out: Stdin) -> Stdin {
+        if writes.is_empty() {
+            return out;
+        }
+        for path in writes {
+            self.files.insert(path, out.clone());
+        }
+        Stdin::Terminal
     }
 
     /// Judges an output redirection; returns the new standard input for input redirections.
@@ -550,15 +577,28 @@ impl Walker<'_> {
                         IoFileRedirectKind::Append => ">>",
                         IoFileRedirectKind::Read => {
                             let args = self.eval_word(w, f, cm);
-                            return Some(Stdin::Unknown(format!(
-                                "the file `{}`",
-                                args.first().map_or("", |a| a.text.as_str())
-                            )));
+                            let span = self.word_span(w, f, cm);
+                            let known = args.first().and_then(|a| self.files.get(&a.text).cloned());
+                            let name = args.first().map_or(String::new(), |a| a.text.clone());
+                            // Reading a file is judged too: `nc host < ~/.aws/credentials`.
+                            self.judge(
+                                Invocation {
+                                    program: "<".into(),
+                                    program_span: span,
+                                    args,
+                                },
+                                f,
+                            );
+                            return Some(
+                                known.unwrap_or(Stdin::Unknown(format!("the file `{name}`"))),
+                            );
                         }
                         _ => return None,
                     };
                     let args = self.eval_word(w, f, cm);
                     let span = self.word_span(w, f, cm);
+                    self.pending_writes
+                        .extend(args.iter().filter(|a| a.resolved).map(|a| a.text.clone()));
                     if args.iter().all(|a| {
                         a.resolved
                             && matches!(
@@ -573,7 +613,7 @@ impl Walker<'_> {
                         program_span: span,
                         args,
                     };
-                    self.judge(inv, f, "redirect");
+                    self.judge(inv, f);
                     None
                 }
                 IoFileRedirectTarget::ProcessSubstitution(_, sub) => {
@@ -620,7 +660,6 @@ impl Walker<'_> {
                         args,
                     },
                     f,
-                    "redirect",
                 );
                 None
             }
@@ -727,6 +766,8 @@ impl Walker<'_> {
                     let out = self.nested(src, span, f, "command substitution".into());
                     match out {
                         Stdin::Known(s) => text.push_str(s.trim_end_matches('\n')),
+                        // `eval "$(direnv hook bash)"`: code a known tool prints for this purpose.
+                        Stdin::Unknown(_) if self.rules.is_trusted_code_producer(src) => {}
                         _ => {
                             text.push_str(&format!("$({src})"));
                             resolved = false;
@@ -836,7 +877,7 @@ impl Walker<'_> {
         if self.commands > self.limits.max_commands {
             if !self.budget_reported {
                 self.budget_reported = true;
-                let span = argv[0].span;
+                let span = argv.first().map_or(f.fallback, |a| a.span);
                 self.fail(
                     "shell.too-many-commands",
                     &format!(
@@ -866,10 +907,15 @@ impl Walker<'_> {
         }
         // A command name that expanded to several words (`C="rm -rf"; $C ~`, `rm${IFS}-rf${IFS}/`)
         // is word-split the way the shell would.
-        if first.text.split_whitespace().count() > 1 {
+        let ifs: Vec<char> = self
+            .var("IFS")
+            .map_or(vec![' ', '\t', '\n'], |v| v.text.chars().collect());
+        let is_sep = |c: char| ifs.contains(&c) || c.is_whitespace();
+        if first.text.split(is_sep).filter(|w| !w.is_empty()).count() > 1 {
             let mut split: Vec<Arg> = first
                 .text
-                .split_whitespace()
+                .split(is_sep)
+                .filter(|w| !w.is_empty())
                 .map(|w| Arg {
                     text: w.to_owned(),
                     span: first.span,
@@ -951,6 +997,14 @@ impl Walker<'_> {
             return out;
         }
 
+        // A file written or downloaded earlier in the same input runs what it holds.
+        if first.text.contains('/')
+            && let Some(content) = self.files.get(&first.text).cloned()
+        {
+            return self.run_file_content(&inv, &first.text, content, f);
+        }
+        self.note_downloads(&inv);
+
         match program.as_str() {
             "eval" => {
                 let words: Vec<&str> = inv.args.iter().map(|a| a.text.as_str()).collect();
@@ -975,7 +1029,7 @@ impl Walker<'_> {
                         self.aliases.insert(name.to_owned(), value.to_owned());
                     }
                 }
-                self.judge(inv, f, "");
+                self.judge(inv, f);
                 return Stdin::Terminal;
             }
             "cd" | "pushd" => {
@@ -993,7 +1047,7 @@ impl Walker<'_> {
                 } else {
                     self.cwd = Some("~".into());
                 }
-                self.judge(inv, f, "");
+                self.judge(inv, f);
                 return Stdin::Terminal;
             }
             "set" if inv.args.first().is_some_and(|a| a.text == "--") => {
@@ -1001,8 +1055,27 @@ impl Walker<'_> {
                 self.set_positionals(&rest);
             }
             "git" => {
+                self.note_git_alias(&inv);
                 if let Some(out) = self.git_alias(&inv, f) {
                     return out;
+                }
+            }
+            "make" | "gmake" => {
+                // `… | make -f -`: the recipes read from standard input are shell commands.
+                let from_stdin = inv
+                    .args
+                    .windows(2)
+                    .any(|w| w[0].text == "-f" && w[1].text == "-")
+                    || inv
+                        .args
+                        .iter()
+                        .any(|a| a.text == "--file=-" || a.text == "-f-");
+                if from_stdin && let Stdin::Known(text) = &stdin {
+                    let recipes: Vec<&str> =
+                        text.lines().filter_map(|l| l.strip_prefix('\t')).collect();
+                    let span = inv.span();
+                    self.judge(inv, f);
+                    return self.nested(&recipes.join("\n"), span, f, "make recipe".into());
                 }
             }
             "unset" => {
@@ -1016,6 +1089,23 @@ impl Walker<'_> {
             _ => {}
         }
 
+        // Clients that read commands on standard input (`echo FLUSHALL | redis-cli`).
+        if let Stdin::Known(text) = &stdin
+            && self
+                .rules
+                .program_spec(&program)
+                .is_some_and(|p| p.stdin_as_args)
+        {
+            let mut inv = inv.clone();
+            inv.args
+                .extend(text.split_whitespace().take(64).map(|w| Arg {
+                    text: w.to_owned(),
+                    span: inv.program_span,
+                    resolved: true,
+                }));
+            self.judge(inv, f);
+            return Stdin::Unknown(format!("`{program}`"));
+        }
         if program == "command" && inv.args.iter().any(|a| a.text == "-v" || a.text == "-V") {
             let names: Vec<String> = inv
                 .args
@@ -1023,7 +1113,7 @@ impl Walker<'_> {
                 .filter(|a| !a.text.starts_with('-'))
                 .map(|a| a.text.clone())
                 .collect();
-            self.judge(inv, f, "");
+            self.judge(inv, f);
             return producers::stdout_of("which", &names, None)
                 .map_or(Stdin::Unknown("command -v".into()), Stdin::Known);
         }
@@ -1144,7 +1234,7 @@ impl Walker<'_> {
             .and_then(|t| producers::stdout_of(&program, &t, known_stdin))
             .map(Stdin::Known)
             .unwrap_or_else(|| Stdin::Unknown(format!("`{program}`")));
-        self.judge(inv, f, "");
+        self.judge(inv, f);
         out
     }
 
@@ -1178,14 +1268,93 @@ impl Walker<'_> {
         );
     }
 
+    /// Runs a file written earlier in the same input: its known content as shell source, or a
+    /// fail-closed finding when it was downloaded or produced by something unknowable.
+    fn run_file_content(
+        &mut self,
+        inv: &Invocation,
+        path: &str,
+        content: Stdin,
+        f: &Frame,
+    ) -> Stdin {
+        match content {
+            Stdin::Known(src) => self.nested(&src, inv.span(), f, format!("file {path}")),
+            Stdin::Unknown(what) => {
+                let reason = format!(
+                    "runs `{path}`, which was written by {what} earlier in the same command: its code is only known when it runs"
+                );
+                self.fail("shell.unknown-code", &reason, inv.span(), f);
+                Stdin::Unknown(path.to_owned())
+            }
+            Stdin::Terminal => Stdin::Unknown(path.to_owned()),
+        }
+    }
+
+    /// `curl -o FILE`, `wget -O FILE`: FILE now holds something downloaded.
+    fn note_downloads(&mut self, inv: &Invocation) {
+        let flags: &[&str] = match inv.program.as_str() {
+            "curl" => &["-o", "--output"],
+            "wget" => &["-O", "--output-document"],
+            "aria2c" => &["-o", "--out"],
+            "http" | "https" | "xh" => &["-o", "--output"],
+            "scp" | "rsync" | "gsutil" | "aws" => {
+                if let Some(last) = inv
+                    .args
+                    .last()
+                    .filter(|a| a.resolved && !a.text.starts_with('-'))
+                {
+                    let what = format!("`{}` (a copy from elsewhere)", inv.program);
+                    self.files.insert(last.text.clone(), Stdin::Unknown(what));
+                }
+                return;
+            }
+            _ => return,
+        };
+        for (i, a) in inv.args.iter().enumerate() {
+            let value = if flags.contains(&a.text.as_str()) {
+                inv.args.get(i + 1).map(|v| v.text.clone())
+            } else {
+                flags
+                    .iter()
+                    .find_map(|fl| a.text.strip_prefix(&format!("{fl}=")))
+                    .map(str::to_owned)
+            };
+            if let Some(path) = value {
+                self.files.insert(
+                    path,
+                    Stdin::Unknown(format!("`{}` (downloaded)", inv.program)),
+                );
+            }
+        }
+    }
+
+    /// `git config [--global] alias.NAME 'body'`: later `git NAME` runs the body.
+    fn note_git_alias(&mut self, inv: &Invocation) {
+        let pos = self.rules.positionals(inv);
+        if pos.first().is_some_and(|a| a.text == "config")
+            && let Some(key) = pos.get(1)
+            && let Some(name) = key.text.strip_prefix("alias.")
+            && let Some(body) = pos.get(2)
+        {
+            self.git_aliases.insert(name.to_owned(), body.text.clone());
+        }
+    }
+
     /// `git -c alias.x='!rm -rf ~' x`: an alias defined on the command line runs its body.
     fn git_alias(&mut self, inv: &Invocation, f: &Frame) -> Option<Stdin> {
         let pos = self.rules.positionals(inv);
         let sub = pos.first()?;
-        let (body, span, resolved) = inv.args.windows(2).find_map(|w| {
-            let v = if w[0].text == "-c" { Some(&w[1]) } else { None }?;
-            let (key, body) = v.text.split_once('=')?;
-            (key == format!("alias.{}", sub.text)).then(|| (body.to_owned(), v.span, v.resolved))
+        let configured = self
+            .git_aliases
+            .get(&sub.text)
+            .map(|b| (b.clone(), inv.span(), true));
+        let (body, span, resolved) = configured.or_else(|| {
+            inv.args.windows(2).find_map(|w| {
+                let v = if w[0].text == "-c" { Some(&w[1]) } else { None }?;
+                let (key, body) = v.text.split_once('=')?;
+                (key == format!("alias.{}", sub.text))
+                    .then(|| (body.to_owned(), v.span, v.resolved))
+            })
         })?;
         let sub_index = inv.args.iter().position(|a| std::ptr::eq(a, *sub))?;
         let rest: Vec<&str> = inv.args[sub_index + 1..]
@@ -1242,7 +1411,7 @@ impl Walker<'_> {
                 Stdin::Unknown(inv.program.clone())
             }
             _ => {
-                self.judge(inv.clone(), f, "");
+                self.judge(inv.clone(), f);
                 Stdin::Unknown(inv.program.clone())
             }
         }
@@ -1256,14 +1425,27 @@ impl Walker<'_> {
         f: &Frame,
     ) -> Stdin {
         let pos = positionals(&inv.args, &["-o".into(), "-O".into(), "+O".into()]);
+        let stdin_only = self
+            .rules
+            .shells
+            .iter()
+            .any(|s| s.stdin_only && names_match(&s.names, &inv.program));
+        // `-s`: the script is standard input and the words are its arguments (`curl … | sh -s -- -y`).
+        let reads_stdin = stdin_only
+            || inv
+                .args
+                .iter()
+                .take_while(|a| a.text != "--")
+                .any(|a| a.text == "-s" || is_short_cluster_with(&a.text, 's'));
         let content = match pos.first() {
+            _ if reads_stdin => stdin,
             Some(script) => {
                 let idx = inv
                     .args
                     .iter()
                     .position(|a| std::ptr::eq(a, *script))
                     .unwrap_or(usize::MAX);
-                match contents.get(&idx) {
+                match contents.get(&idx).or_else(|| self.files.get(&script.text)) {
                     Some(c) => c.clone(),
                     None if script.text == "/dev/stdin" || script.text == "-" => stdin,
                     None if !script.resolved => {
@@ -1271,7 +1453,7 @@ impl Walker<'_> {
                     }
                     None => {
                         // A script file: its content is not visible here.
-                        self.judge(inv.clone(), f, "");
+                        self.judge(inv.clone(), f);
                         return Stdin::Unknown(inv.program.clone());
                     }
                 }
@@ -1293,7 +1475,7 @@ impl Walker<'_> {
                 Stdin::Unknown(inv.program.clone())
             }
             Stdin::Terminal => {
-                self.judge(inv.clone(), f, "");
+                self.judge(inv.clone(), f);
                 Stdin::Unknown(inv.program.clone())
             }
         }
@@ -1323,6 +1505,22 @@ impl Walker<'_> {
             });
             if hit {
                 code = inv.args.get(i + 1);
+                // Files named after the code are read by it (`perl -ne print ~/.netrc`).
+                let files: Vec<Arg> = inv
+                    .args
+                    .iter()
+                    .skip(i + 2)
+                    .filter(|a| !a.text.starts_with('-'))
+                    .cloned()
+                    .collect();
+                if !files.is_empty() {
+                    let reader = Invocation {
+                        program: "cat".into(),
+                        program_span: inv.program_span,
+                        args: files,
+                    };
+                    self.judge(reader, f);
+                }
                 break;
             }
             if let Some((flag, _)) = a.text.split_once('=')
@@ -1351,9 +1549,13 @@ impl Walker<'_> {
             None => {
                 let script = positionals(&inv.args, &[]).first().map(|a| (*a).clone());
                 let content = match &script {
+                    Some(s) if s.text == "-" || s.text == "/dev/stdin" => Some(stdin),
                     Some(s) => {
                         let idx = inv.args.iter().position(|a| a == s).unwrap_or(usize::MAX);
-                        contents.get(&idx).cloned()
+                        contents
+                            .get(&idx)
+                            .or_else(|| self.files.get(&s.text))
+                            .cloned()
                     }
                     None => Some(stdin),
                 };
@@ -1368,7 +1570,7 @@ impl Walker<'_> {
                         return Stdin::Unknown(inv.program.clone());
                     }
                     _ => {
-                        self.judge(inv.clone(), f, "");
+                        self.judge(inv.clone(), f);
                         // `python manage.py flush`: the script is a program with rules of its own.
                         if let Some(script) = script {
                             let at = inv.args.iter().position(|a| *a == script).unwrap_or(0);
@@ -1410,7 +1612,7 @@ impl Walker<'_> {
             .and_then(|s| s.find(text))
             .map(|i| span.start + i);
         if found.is_empty() {
-            self.judge(inv.clone(), f, "");
+            self.judge(inv.clone(), f);
             return Stdin::Unknown(inv.program.clone());
         }
         for call in found {
@@ -1472,6 +1674,21 @@ impl Walker<'_> {
 
     fn wrapper(&mut self, inv: &Invocation, spec: &WrapperSpec, stdin: Stdin, f: &Frame) -> Stdin {
         let args = &inv.args;
+        // `env -S 'rm -rf /'`: the string is split into a command line.
+        if spec.mode == WrapperMode::Env
+            && let Some(i) = args
+                .iter()
+                .position(|a| a.text == "-S" || a.text == "--split-string")
+            && let Some(cmd) = args.get(i + 1)
+        {
+            let rest: Vec<&str> = args[i + 2..].iter().map(|a| a.text.as_str()).collect();
+            return self.nested(
+                &format!("{} {}", cmd.text, rest.join(" ")),
+                cmd.span,
+                f,
+                "env -S".into(),
+            );
+        }
         let mut i = 0;
         // Skip the subcommand words (`kubectl exec`), options before them included.
         let mut sub_left = spec.subcommand.len();
@@ -1542,7 +1759,7 @@ impl Walker<'_> {
         match spec.mode {
             WrapperMode::ShellString => {
                 if inner.is_empty() {
-                    self.judge(inv.clone(), f, "");
+                    self.judge(inv.clone(), f);
                     return Stdin::Unknown(inv.program.clone());
                 }
                 if inner.iter().any(|a| !a.resolved) {
@@ -1570,6 +1787,23 @@ impl Walker<'_> {
                 self.nested(&src.join(" "), span, &parent, inv.program.clone())
             }
             WrapperMode::Xargs => {
+                // `parallel ::: 'cmd one' 'cmd two'`: each word after `:::` is a command.
+                if inner.first().is_some_and(|a| a.text == ":::") {
+                    let mut out = Stdin::Unknown(inv.program.clone());
+                    for cmd in inner.iter().skip(1).take(16) {
+                        out = if cmd.resolved {
+                            self.nested(&cmd.text, cmd.span, f, inv.program.clone())
+                        } else {
+                            let reason = format!(
+                                "`{}` runs `{}`, which is only known when it runs",
+                                inv.program, cmd.text
+                            );
+                            self.fail("shell.dynamic-code", &reason, cmd.span, f);
+                            Stdin::Unknown(inv.program.clone())
+                        };
+                    }
+                    return out;
+                }
                 let mut argv = if inner.is_empty() {
                     vec![Arg {
                         text: "echo".into(),
@@ -1592,7 +1826,33 @@ impl Walker<'_> {
                                 .map(str::to_owned)
                         })
                     });
+                // `-0`/`-d`: the input is split on NUL or the delimiter, not on blanks; `-I`: on lines.
+                let whole = args.iter().any(|a| {
+                    matches!(a.text.as_str(), "-0" | "--null") || a.text.starts_with("-d")
+                });
+                let by_line = replace.is_some()
+                    || args
+                        .iter()
+                        .any(|a| a.text == "-L" || a.text.starts_with("-L"));
                 let items: Vec<Arg> = match &stdin {
+                    Stdin::Known(s) if whole || by_line => {
+                        let parts: Vec<&str> = if whole {
+                            s.split(['\0']).collect()
+                        } else {
+                            s.lines().collect()
+                        };
+                        parts
+                            .into_iter()
+                            .map(|p| p.trim_end_matches('\n'))
+                            .filter(|p| !p.is_empty())
+                            .take(64)
+                            .map(|p| Arg {
+                                text: p.to_owned(),
+                                span: inv.program_span,
+                                resolved: true,
+                            })
+                            .collect()
+                    }
                     Stdin::Known(s) => s
                         .split_whitespace()
                         .take(64)
@@ -1631,7 +1891,7 @@ impl Walker<'_> {
             }
             _ => {
                 if inner.is_empty() {
-                    self.judge(inv.clone(), f, "");
+                    self.judge(inv.clone(), f);
                     return Stdin::Unknown(inv.program.clone());
                 }
                 self.run(inner, stdin, HashMap::new(), &frame)
@@ -1688,19 +1948,30 @@ impl Walker<'_> {
         frame.via.push("find".into());
         if let Some(del) = args.iter().find(|a| a.text == "-delete") {
             for root in &roots {
-                let mut argv = vec![Arg {
-                    text: "rm".into(),
+                // find descends: deleting what `-name` selects anywhere below the root is judged
+                // as a recursive delete of `root/NAME` (`./*.pyc` is disposable, `./*.py` is not).
+                let target = match &name {
+                    Some(n) => Arg {
+                        text: format!("{}/{}", root.text.trim_end_matches('/'), n.text),
+                        span: n.span,
+                        resolved: root.resolved && n.resolved,
+                    },
+                    None => root.clone(),
+                };
+                let flag = Arg {
+                    text: "-r".into(),
                     span: del.span,
                     resolved: true,
-                }];
-                if !filtered {
-                    argv.push(Arg {
-                        text: "-r".into(),
+                };
+                let argv = vec![
+                    Arg {
+                        text: "rm".into(),
                         span: del.span,
                         resolved: true,
-                    });
-                }
-                argv.push(root.clone());
+                    },
+                    flag,
+                    target,
+                ];
                 self.run(argv, Stdin::Terminal, HashMap::new(), &frame);
             }
         }
@@ -1758,7 +2029,7 @@ impl Walker<'_> {
 
     // ----- judging ---------------------------------------------------------------------------
 
-    fn judge(&mut self, inv: Invocation, f: &Frame, _note: &str) {
+    fn judge(&mut self, inv: Invocation, f: &Frame) {
         let span = inv.span();
         let cwd = self.cwd.clone();
         let help = self.rules.is_help(&inv);
