@@ -41,7 +41,7 @@ impl Default for Limits {
             max_input: 256 * 1024,
             max_depth: 12,
             max_commands: 4096,
-            max_brackets: 64,
+            max_brackets: 16,
             max_brace_words: 64,
         }
     }
@@ -2274,9 +2274,26 @@ fn operation_name(rules: &RuleSet, inv: &Invocation) -> String {
 
 /// The deepest bracket nesting, ignoring quotes roughly; a cheap guard before the parser.
 fn bracket_depth(src: &str) -> usize {
-    let (mut depth, mut max, mut in_backticks) = (0usize, 0usize, false);
+    let (mut depth, mut max) = (0usize, 0usize);
+    let (mut in_single, mut in_backticks, mut escaped) = (false, false, false);
     for c in src.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if in_single {
+            in_single = c != '\'';
+            continue;
+        }
         let opens = match c {
+            '\\' => {
+                escaped = true;
+                continue;
+            }
+            '\'' => {
+                in_single = true;
+                continue;
+            }
             '(' | '{' => true,
             ')' | '}' => false,
             '`' => {

@@ -78,10 +78,18 @@ fn push_code(out: &mut String, v: u32, used: usize, literal: &str) {
     out.push(char::from_u32(v).unwrap_or('\u{fffd}'));
 }
 
+/// Most `{` in one word handed to the brace-expansion parser.
+const MAX_BRACES: usize = 8;
+
 /// Expands `{a,b}` and `{1..3}` in a raw word, keeping at most `limit` results. Returns the word
 /// itself when it has no brace expression (or the expression is malformed).
 pub fn brace_expand(raw: &str, limit: usize) -> Vec<String> {
     if !raw.contains('{') {
+        return vec![raw.to_owned()];
+    }
+    // The brace-expansion grammar backtracks exponentially on runs of unmatched `{`: a word with
+    // more braces than any real command uses is taken literally (and judged as it stands).
+    if raw.matches('{').count() > MAX_BRACES {
         return vec![raw.to_owned()];
     }
     let options = brush_parser::ParserOptions::default();

@@ -242,3 +242,24 @@ fn variables_from_the_request_env_are_resolved() {
             .contains("only known when the command runs")
     );
 }
+
+#[test]
+fn inputs_that_made_the_parser_backtrack_are_answered() {
+    // Found by the fuzzer: runs of unmatched `(` or `{` made the bash parser backtrack for
+    // minutes. They are now refused before parsing, with a reason.
+    for name in ["shell-timeout-nested-parens", "shell-timeout-nested-braces"] {
+        let path = format!(
+            "{}/../../fuzz/regressions/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let (code, v) = shell(&String::from_utf8_lossy(&bytes));
+        assert_eq!((code, v["decision"].as_str()), (3, Some("ask")), "{name}");
+    }
+    let (_, v) = shell(&format!("echo {}a", "{".repeat(40)));
+    assert_eq!(v["decision"], "ask");
+    assert_eq!(
+        shell("echo '{{{{{{{{{{{{{{{{{{{{{{{{'").1["decision"],
+        "allow"
+    );
+}
