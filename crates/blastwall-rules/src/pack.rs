@@ -256,6 +256,10 @@ pub struct RuleSet {
     pub read_only: Vec<String>,
     pub protected_branches: Vec<String>,
     pub trusted_code_producers: Vec<String>,
+    /// Rule indexes by literal program name, and the rules whose programs have wildcards:
+    /// rebuilt after every pack so matching looks only at the rules a program can fire.
+    by_program: std::collections::HashMap<String, Vec<usize>>,
+    wildcard_rules: Vec<usize>,
 }
 
 /// The embedded packs.
@@ -300,7 +304,37 @@ impl RuleSet {
         self.protected_branches.extend(file.protected_branches);
         self.trusted_code_producers
             .extend(file.trusted_code_producers);
+        self.index_rules();
         Ok(())
+    }
+
+    fn index_rules(&mut self) {
+        self.by_program.clear();
+        self.wildcard_rules.clear();
+        for (i, rule) in self.rules.iter().enumerate() {
+            let mut wild = false;
+            for p in &rule.programs {
+                if glob::is_pattern(p) {
+                    wild = true;
+                } else {
+                    self.by_program.entry(p.clone()).or_default().push(i);
+                }
+            }
+            if wild {
+                self.wildcard_rules.push(i);
+            }
+        }
+    }
+
+    /// The rules that can match `program`, in pack order.
+    fn candidate_rules(&self, program: &str) -> impl Iterator<Item = &Rule> {
+        let mut idx: Vec<usize> = self.by_program.get(program).cloned().unwrap_or_default();
+        idx.extend(self.wildcard_rules.iter().copied());
+        idx.sort_unstable();
+        idx.dedup();
+        idx.into_iter()
+            .map(|i| &self.rules[i])
+            .filter(move |r| any_glob(&r.programs, program))
     }
 
     pub fn program_spec(&self, program: &str) -> Option<&ProgramSpec> {
@@ -365,10 +399,10 @@ impl RuleSet {
     /// Every rule matching the invocation; relative targets are taken relative to `cwd` when known.
     pub fn matches<'r>(&'r self, inv: &Invocation, cwd: Option<&str>) -> Vec<RuleMatch<'r>> {
         let positionals = self.positionals(inv);
-        self.rules
-            .iter()
-            .filter(|r| any_glob(&r.programs, &inv.program))
-            .filter_map(|r| self.match_rule(r, inv, &positionals, cwd))
+        // Several rules judge the same targets: classify each path once.
+        let classes = ClassCache::default();
+        self.candidate_rules(&inv.program)
+            .filter_map(|r| self.match_rule(r, inv, &positionals, cwd, &classes))
             .collect()
     }
 
@@ -378,6 +412,7 @@ impl RuleSet {
         inv: &Invocation,
         positionals: &[&Arg],
         cwd: Option<&str>,
+        classes: &ClassCache,
     ) -> Option<RuleMatch<'r>> {
         let mut span = inv.program_span;
         // Subcommand: first word first, the rest in order.
@@ -447,7 +482,9 @@ impl RuleSet {
                 TargetMode::Key(key) => &t.text[key.len() + 1..],
                 _ => t.text.as_str(),
             };
-            let class = self.paths.classify_in(text, t.resolved, cwd);
+            let class = classes.get(text, t.resolved, || {
+                self.paths.classify_in(text, t.resolved, cwd)
+            });
             rule.targets.contains(&class).then(|| RuleMatch {
                 rule,
                 span: span.cover(t.span),
@@ -496,6 +533,26 @@ impl RuleSet {
                 class: Some(class),
             })
         })
+    }
+}
+
+/// Path classes already computed for one invocation.
+#[derive(Default)]
+struct ClassCache(std::cell::RefCell<Vec<(String, bool, PathClass)>>);
+
+impl ClassCache {
+    fn get(&self, text: &str, resolved: bool, compute: impl FnOnce() -> PathClass) -> PathClass {
+        if let Some((_, _, c)) = self
+            .0
+            .borrow()
+            .iter()
+            .find(|(t, r, _)| t == text && *r == resolved)
+        {
+            return *c;
+        }
+        let class = compute();
+        self.0.borrow_mut().push((text.to_owned(), resolved, class));
+        class
     }
 }
 

@@ -330,22 +330,41 @@ pub fn normalize_path(path: &str) -> String {
 
 /// Component-wise wildcard match: `*` within one component, `**` any number of components.
 fn path_matches(pattern: &str, path: &str) -> bool {
-    let pat: Vec<&str> = pattern.split('/').collect();
-    let comps: Vec<&str> = path.split('/').collect();
-    match_components(&pat, &comps)
+    if !has_wildcard(pattern) {
+        return pattern == path;
+    }
+    match_components(Some(pattern), Some(path))
 }
 
-fn match_components(pat: &[&str], comps: &[&str]) -> bool {
-    match pat.split_first() {
-        None => comps.is_empty(),
-        Some((&"**", rest)) => (0..=comps.len()).any(|i| match_components(rest, &comps[i..])),
-        Some((p, rest)) => match comps.split_first() {
-            Some((c, crest)) => {
-                blastwall_core::glob::matches(p, c) && match_components(rest, crest)
+/// Matches the rest of a pattern against the rest of a path, one `/`-separated component at a
+/// time, without allocating.
+fn match_components(pat: Option<&str>, path: Option<&str>) -> bool {
+    let Some(pat) = pat else {
+        return path.is_none();
+    };
+    let (head, rest) = match pat.split_once('/') {
+        Some((h, r)) => (h, Some(r)),
+        None => (pat, None),
+    };
+    if head == "**" {
+        // Zero components, or one more and try again.
+        let mut cursor = path;
+        loop {
+            if match_components(rest, cursor) {
+                return true;
             }
-            None => false,
-        },
+            match cursor {
+                Some(c) => cursor = c.split_once('/').map(|(_, r)| r),
+                None => return false,
+            }
+        }
     }
+    let Some(path) = path else { return false };
+    let (comp, path_rest) = match path.split_once('/') {
+        Some((c, r)) => (c, Some(r)),
+        None => (path, None),
+    };
+    blastwall_core::glob::matches(head, comp) && match_components(rest, path_rest)
 }
 
 #[cfg(test)]
