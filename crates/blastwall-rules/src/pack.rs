@@ -256,10 +256,60 @@ pub struct RuleSet {
     pub read_only: Vec<String>,
     pub protected_branches: Vec<String>,
     pub trusted_code_producers: Vec<String>,
-    /// Rule indexes by literal program name, and the rules whose programs have wildcards:
-    /// rebuilt after every pack so matching looks only at the rules a program can fire.
-    by_program: std::collections::HashMap<String, Vec<usize>>,
-    wildcard_rules: Vec<usize>,
+    /// Lookups by program name, rebuilt after every pack so that judging a command looks only at
+    /// the rules and specs its program can match.
+    index: Indexes,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Indexes {
+    rules: NameIndex,
+    programs: NameIndex,
+    wrappers: NameIndex,
+    shells: NameIndex,
+    interpreters: NameIndex,
+    read_only: NameIndex,
+}
+
+/// Positions of the entries naming a program: literal names in a map, wildcard ones in a list.
+#[derive(Clone, Debug, Default)]
+struct NameIndex {
+    literal: std::collections::HashMap<String, Vec<usize>>,
+    wildcard: Vec<usize>,
+}
+
+impl NameIndex {
+    fn build<'a>(lists: impl Iterator<Item = &'a [String]>) -> NameIndex {
+        let mut index = NameIndex::default();
+        for (i, names) in lists.enumerate() {
+            let mut wild = false;
+            for name in names {
+                if glob::is_pattern(name) {
+                    wild = true;
+                } else {
+                    let entry = index.literal.entry(name.clone()).or_default();
+                    if entry.last() != Some(&i) {
+                        entry.push(i);
+                    }
+                }
+            }
+            if wild {
+                index.wildcard.push(i);
+            }
+        }
+        index
+    }
+
+    /// Entries that may name `program`, in order (callers confirm wildcard ones).
+    fn candidates(&self, program: &str) -> Vec<usize> {
+        let mut idx: Vec<usize> = self.literal.get(program).cloned().unwrap_or_default();
+        if !self.wildcard.is_empty() {
+            idx.extend(self.wildcard.iter().copied());
+            idx.sort_unstable();
+            idx.dedup();
+        }
+        idx
+    }
 }
 
 /// The embedded packs.
@@ -304,41 +354,61 @@ impl RuleSet {
         self.protected_branches.extend(file.protected_branches);
         self.trusted_code_producers
             .extend(file.trusted_code_producers);
-        self.index_rules();
+        self.reindex();
         Ok(())
     }
 
-    fn index_rules(&mut self) {
-        self.by_program.clear();
-        self.wildcard_rules.clear();
-        for (i, rule) in self.rules.iter().enumerate() {
-            let mut wild = false;
-            for p in &rule.programs {
-                if glob::is_pattern(p) {
-                    wild = true;
-                } else {
-                    self.by_program.entry(p.clone()).or_default().push(i);
-                }
-            }
-            if wild {
-                self.wildcard_rules.push(i);
-            }
-        }
+    fn reindex(&mut self) {
+        self.index = Indexes {
+            rules: NameIndex::build(self.rules.iter().map(|r| r.programs.as_slice())),
+            programs: NameIndex::build(self.programs.iter().map(|p| p.names.as_slice())),
+            wrappers: NameIndex::build(self.wrappers.iter().map(|w| w.names.as_slice())),
+            shells: NameIndex::build(self.shells.iter().map(|s| s.names.as_slice())),
+            interpreters: NameIndex::build(self.interpreters.iter().map(|s| s.names.as_slice())),
+            read_only: NameIndex::build(self.read_only.iter().map(std::slice::from_ref)),
+        };
     }
 
     /// The rules that can match `program`, in pack order.
     fn candidate_rules(&self, program: &str) -> impl Iterator<Item = &Rule> {
-        let mut idx: Vec<usize> = self.by_program.get(program).cloned().unwrap_or_default();
-        idx.extend(self.wildcard_rules.iter().copied());
-        idx.sort_unstable();
-        idx.dedup();
-        idx.into_iter()
+        self.index
+            .rules
+            .candidates(program)
+            .into_iter()
             .map(|i| &self.rules[i])
             .filter(move |r| any_glob(&r.programs, program))
     }
 
     pub fn program_spec(&self, program: &str) -> Option<&ProgramSpec> {
-        self.programs.iter().find(|p| any_glob(&p.names, program))
+        let idx = self.index.programs.candidates(program);
+        idx.into_iter()
+            .map(|i| &self.programs[i])
+            .find(|p| any_glob(&p.names, program))
+    }
+
+    /// Wrapper specs naming `program`, in pack order.
+    pub fn wrappers_for(&self, program: &str) -> Vec<&WrapperSpec> {
+        let idx = self.index.wrappers.candidates(program);
+        idx.into_iter()
+            .map(|i| &self.wrappers[i])
+            .filter(|w| any_glob(&w.names, program))
+            .collect()
+    }
+
+    /// The shell spec naming `program`.
+    pub fn shell_for(&self, program: &str) -> Option<&ShellSpec> {
+        let idx = self.index.shells.candidates(program);
+        idx.into_iter()
+            .map(|i| &self.shells[i])
+            .find(|s| any_glob(&s.names, program))
+    }
+
+    /// The interpreter spec naming `program`.
+    pub fn interpreter_for(&self, program: &str) -> Option<&InterpreterSpec> {
+        let idx = self.index.interpreters.candidates(program);
+        idx.into_iter()
+            .map(|i| &self.interpreters[i])
+            .find(|s| any_glob(&s.names, program))
     }
 
     /// Every program name the packs mention literally (for resolving `/bin/r?`).
@@ -354,7 +424,9 @@ impl RuleSet {
     }
 
     pub fn is_read_only(&self, program: &str) -> bool {
-        any_glob(&self.read_only, program)
+        let idx = self.index.read_only.candidates(program);
+        idx.into_iter()
+            .any(|i| glob::matches(&self.read_only[i], program))
     }
 
     /// Is `command` (the source of a substitution) a known producer of shell code to evaluate?

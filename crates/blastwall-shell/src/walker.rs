@@ -1118,13 +1118,7 @@ impl Walker<'_> {
                 .map_or(Stdin::Unknown("command -v".into()), Stdin::Known);
         }
         // A shell given source with its code flag (`bash -c`, `su -c`).
-        if let Some(spec) = self
-            .rules
-            .shells
-            .iter()
-            .find(|s| names_match(&s.names, &program))
-            .cloned()
-        {
+        if let Some(spec) = self.rules.shell_for(&program).cloned() {
             let flag = spec.code_flag.chars().next().unwrap_or('c');
             if let Some(idx) = inv
                 .args
@@ -1168,21 +1162,10 @@ impl Walker<'_> {
         if let Some(spec) = self.wrapper_for(&inv) {
             return self.wrapper(&inv, &spec, stdin, f);
         }
-        if self
-            .rules
-            .shells
-            .iter()
-            .any(|s| names_match(&s.names, &program))
-        {
+        if self.rules.shell_for(&program).is_some() {
             return self.shell_without_flag(&inv, stdin, &contents, f);
         }
-        if let Some(spec) = self
-            .rules
-            .interpreters
-            .iter()
-            .find(|s| names_match(&s.names, &program))
-            .cloned()
-        {
+        if let Some(spec) = self.rules.interpreter_for(&program).cloned() {
             if spec.code_positional {
                 let code = positionals(&inv.args, &["-f".into(), "-v".into(), "-F".into()])
                     .first()
@@ -1427,9 +1410,8 @@ impl Walker<'_> {
         let pos = positionals(&inv.args, &["-o".into(), "-O".into(), "+O".into()]);
         let stdin_only = self
             .rules
-            .shells
-            .iter()
-            .any(|s| s.stdin_only && names_match(&s.names, &inv.program));
+            .shell_for(&inv.program)
+            .is_some_and(|s| s.stdin_only);
         // `-s`: the script is standard input and the words are its arguments (`curl … | sh -s -- -y`).
         let reads_stdin = stdin_only
             || inv
@@ -1652,9 +1634,8 @@ impl Walker<'_> {
 
     fn wrapper_for(&self, inv: &Invocation) -> Option<WrapperSpec> {
         self.rules
-            .wrappers
-            .iter()
-            .filter(|w| names_match(&w.names, &inv.program))
+            .wrappers_for(&inv.program)
+            .into_iter()
             .find(|w| {
                 if w.subcommand.is_empty() {
                     return true;
@@ -2225,12 +2206,6 @@ fn program_name(text: &str) -> String {
     let base = text.rsplit('/').next().unwrap_or(text);
     let base = if base.is_empty() { text } else { base };
     base.to_ascii_lowercase()
-}
-
-fn names_match(names: &[String], program: &str) -> bool {
-    names
-        .iter()
-        .any(|n| blastwall_core::glob::matches(n, program))
 }
 
 /// `-c`, `-lc`, `-xec`: a short-option cluster containing `flag`, where it takes the next word.
