@@ -110,6 +110,96 @@ pub struct PathLists {
     /// Paths that are never credentials even inside a credential directory (`*.pub`, `known_hosts`).
     #[serde(default)]
     pub public: Vec<String>,
+    /// The lists above sorted for fast lookup; built on first use, dropped by [`PathLists::extend`].
+    #[serde(skip)]
+    compiled: std::sync::OnceLock<Compiled>,
+}
+
+/// One list of path patterns, bucketed so a lookup tries only the patterns that can match.
+#[derive(Clone, Debug, Default)]
+struct PatternSet {
+    literal: std::collections::HashSet<String>,
+    /// Wildcard patterns starting with `/`.
+    rooted: Vec<String>,
+    /// Wildcard patterns starting with `~`.
+    home: Vec<String>,
+    /// Other wildcard patterns (`**/pgdata`, `*.db`) with their longest literal run.
+    anywhere: Vec<(String, String)>,
+}
+
+impl PatternSet {
+    fn new(patterns: &[String]) -> PatternSet {
+        let mut set = PatternSet::default();
+        for p in patterns {
+            if !has_wildcard(p) {
+                set.literal.insert(p.clone());
+            } else if p.starts_with('/') {
+                set.rooted.push(p.clone());
+            } else if p.starts_with('~') {
+                set.home.push(p.clone());
+            } else {
+                let run = if p.contains('[') {
+                    String::new()
+                } else {
+                    p.split(['*', '?', '/'])
+                        .max_by_key(|r| r.len())
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                set.anywhere.push((p.clone(), run));
+            }
+        }
+        set
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        if self.literal.contains(path) {
+            return true;
+        }
+        let bucket: &[String] = if path.starts_with('/') {
+            &self.rooted
+        } else if path.starts_with('~') {
+            &self.home
+        } else {
+            &[]
+        };
+        bucket.iter().any(|p| path_matches(p, path))
+            || self
+                .anywhere
+                .iter()
+                .any(|(p, run)| path.contains(run.as_str()) && path_matches(p, path))
+    }
+}
+
+impl PatternSet {
+    /// Does one path component match an entry (`node_modules`, `*.egg-info`)?
+    fn matches_component(&self, comp: &str) -> bool {
+        self.literal.contains(comp)
+            || self.anywhere.iter().any(|(p, run)| {
+                comp.contains(run.as_str()) && blastwall_core::glob::matches(p, comp)
+            })
+    }
+
+    /// Entries with a `/` in them (`vendor/bundle`) anywhere in the path.
+    fn rooted_or_nested_match(&self, path: &str) -> bool {
+        self.literal.iter().filter(|l| l.contains('/')).any(|l| {
+            path == l || path.ends_with(&format!("/{l}")) || path.contains(&format!("{l}/"))
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Compiled {
+    system: PatternSet,
+    home: PatternSet,
+    devices: PatternSet,
+    credentials: PatternSet,
+    database: PatternSet,
+    valuable: PatternSet,
+    temp: PatternSet,
+    protected: PatternSet,
+    public: PatternSet,
+    disposable: PatternSet,
 }
 
 impl PathLists {
@@ -124,6 +214,7 @@ impl PathLists {
         self.disposable.extend(other.disposable);
         self.protected.extend(other.protected);
         self.public.extend(other.public);
+        self.compiled = std::sync::OnceLock::new();
     }
 
     /// Classifies a path as the shell layer resolved it. `resolved == false` is always
@@ -152,7 +243,7 @@ impl PathLists {
         if subject == "/" {
             return PathClass::Root;
         }
-        let any = |list: &[String]| list.iter().any(|p| path_matches(p, subject));
+        let c = self.compiled();
         if has_wildcard(subject) {
             // A wildcard that could reach a sensitive path counts as that path (`/e*c`, `/hom?/*`).
             if let Some(class) = self.wildcard_reach(subject) {
@@ -160,46 +251,44 @@ impl PathLists {
             }
         }
         // The operator's own declaration names the rule that fires, before the built-in lists.
-        if self
-            .protected
-            .iter()
-            .any(|p| path_matches(p, subject) || path_matches(&format!("{p}/**"), subject))
-        {
+        if c.protected.matches(subject) {
             return PathClass::Protected;
         }
-        if any(&self.devices) {
+        if c.devices.matches(subject) {
             return PathClass::Device;
         }
         // Credentials first: `/etc/shadow` is a secret before it is a system file.
-        if any(&self.credentials) && !any(&self.public) {
+        if c.credentials.matches(subject) && !c.public.matches(subject) {
             return PathClass::Credential;
         }
-        if any(&self.system) {
+        if c.system.matches(subject) {
             return PathClass::System;
         }
-        if any(&self.home) {
+        if c.home.matches(subject) {
             return PathClass::Home;
         }
-        if any(&self.database) {
+        if c.database.matches(subject) {
             return PathClass::Database;
         }
         if subject == ".git" || subject.ends_with("/.git") {
             return PathClass::Git;
         }
-        if any(&self.valuable) {
+        if c.valuable.matches(subject) {
             return PathClass::Valuable;
         }
         if subject == "." || subject == "*" || subject == "~+" {
             return PathClass::WorkingDir;
         }
-        if any(&self.temp) {
+        if c.temp.matches(subject) {
             return PathClass::Temp;
         }
-        if subject.split('/').any(|c| {
-            self.disposable
-                .iter()
-                .any(|d| blastwall_core::glob::matches(d, c))
-        }) {
+        // Disposable names are matched per component (`a/node_modules/b`); multi-component
+        // entries (`cypress/videos`) against the whole path.
+        if subject
+            .split('/')
+            .any(|comp| c.disposable.matches_component(comp))
+            || c.disposable.rooted_or_nested_match(subject)
+        {
             return PathClass::Disposable;
         }
         if subject == ".." || subject.starts_with("../") {
@@ -228,6 +317,28 @@ impl PathLists {
             }
             _ => PathClass::Unresolved,
         }
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            let protected: Vec<String> = self
+                .protected
+                .iter()
+                .flat_map(|p| [p.clone(), format!("{p}/**")])
+                .collect();
+            Compiled {
+                system: PatternSet::new(&self.system),
+                home: PatternSet::new(&self.home),
+                devices: PatternSet::new(&self.devices),
+                credentials: PatternSet::new(&self.credentials),
+                database: PatternSet::new(&self.database),
+                valuable: PatternSet::new(&self.valuable),
+                temp: PatternSet::new(&self.temp),
+                protected: PatternSet::new(&protected),
+                public: PatternSet::new(&self.public),
+                disposable: PatternSet::new(&self.disposable),
+            }
+        })
     }
 
     fn wildcard_reach(&self, pattern: &str) -> Option<PathClass> {
