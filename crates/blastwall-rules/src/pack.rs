@@ -79,8 +79,9 @@ pub struct ProgramSpec {
     /// Options whose value is the next argument (so it is not a positional).
     #[serde(default)]
     pub value_options: Vec<String>,
-    /// `false` where `-h` means something other than help (`shutdown -h now`).
-    #[serde(default = "yes")]
+    /// `true` where `-h` alone asks for help (`kubectl -h`); elsewhere it may mean anything
+    /// (`shutdown -h now`, `grep -h`), so only `--help` counts.
+    #[serde(default)]
     pub dash_h_is_help: bool,
     /// `true` where the word `help` anywhere asks for help (`aws s3 rb help`).
     #[serde(default)]
@@ -89,10 +90,6 @@ pub struct ProgramSpec {
     /// (`echo FLUSHALL | redis-cli`): known input becomes arguments.
     #[serde(default)]
     pub stdin_as_args: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// How a wrapper passes control to the command it wraps.
@@ -222,6 +219,9 @@ pub struct Rule {
     pub targets: Vec<PathClass>,
     #[serde(default)]
     pub targets_from: TargetMode,
+    /// The target when the command names none (`git clean -f` cleans `.`).
+    #[serde(default)]
+    pub default_target: Option<String>,
     pub effect: Effect,
     pub decision: Decision,
     #[serde(default)]
@@ -379,11 +379,23 @@ impl RuleSet {
             .filter(move |r| any_glob(&r.programs, program))
     }
 
+    /// How to read `program`'s command line: the first spec naming it that lists value options
+    /// (specs that only set help behaviour do not hide it).
     pub fn program_spec(&self, program: &str) -> Option<&ProgramSpec> {
+        let specs = self.program_specs(program);
+        specs
+            .iter()
+            .find(|p| !p.value_options.is_empty())
+            .or(specs.first())
+            .copied()
+    }
+
+    fn program_specs(&self, program: &str) -> Vec<&ProgramSpec> {
         let idx = self.index.programs.candidates(program);
         idx.into_iter()
             .map(|i| &self.programs[i])
-            .find(|p| any_glob(&p.names, program))
+            .filter(|p| any_glob(&p.names, program))
+            .collect()
     }
 
     /// Wrapper specs naming `program`, in pack order.
@@ -450,9 +462,9 @@ impl RuleSet {
 
     /// Is this invocation only asking for help (`--help`, `-h`, `help ...`)?
     pub fn is_help(&self, inv: &Invocation) -> bool {
-        let spec = self.program_spec(&inv.program);
-        let dash_h = spec.is_none_or(|p| p.dash_h_is_help);
-        if spec.is_some_and(|p| p.help_word)
+        let specs = self.program_specs(&inv.program);
+        let dash_h = specs.iter().any(|p| p.dash_h_is_help);
+        if specs.iter().any(|p| p.help_word)
             && self.positionals(inv).iter().any(|a| a.text == "help")
         {
             return true;
@@ -467,7 +479,6 @@ impl RuleSet {
             .is_some_and(|a| a.text == "help")
     }
 
-    /// Every rule matching the invocation.
     /// Every rule matching the invocation; relative targets are taken relative to `cwd` when known.
     pub fn matches<'r>(&'r self, inv: &Invocation, cwd: Option<&str>) -> Vec<RuleMatch<'r>> {
         let positionals = self.positionals(inv);
@@ -535,7 +546,8 @@ impl RuleSet {
         if rule.targets_from == TargetMode::Refspecs {
             return self.match_refspecs(rule, span, &positionals[next..]);
         }
-        let targets: Vec<&Arg> = match &rule.targets_from {
+        let default_arg;
+        let mut targets: Vec<&Arg> = match &rule.targets_from {
             TargetMode::Operands => positionals[next..].to_vec(),
             TargetMode::Last => positionals.last().copied().into_iter().collect(),
             TargetMode::Refspecs => Vec::new(),
@@ -549,6 +561,12 @@ impl RuleSet {
                 })
                 .collect(),
         };
+        if targets.is_empty()
+            && let Some(default) = &rule.default_target
+        {
+            default_arg = Arg::new(default.clone(), inv.program_span);
+            targets.push(&default_arg);
+        }
         targets.into_iter().find_map(|t| {
             let text = match &rule.targets_from {
                 TargetMode::Key(key) => &t.text[key.len() + 1..],

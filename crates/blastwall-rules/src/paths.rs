@@ -176,7 +176,8 @@ impl PatternSet {
     fn matches_component(&self, comp: &str) -> bool {
         self.literal.contains(comp)
             || self.anywhere.iter().any(|(p, run)| {
-                comp.contains(run.as_str()) && blastwall_core::glob::matches(p, comp)
+                // A target written as the same wildcard (`*.py[co]`) is what the entry means.
+                p == comp || (comp.contains(run.as_str()) && blastwall_core::glob::matches(p, comp))
             })
     }
 

@@ -49,6 +49,15 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
                 let len = call.len() + consumed;
                 let what = if spec.equivalent == ["shell"] {
                     shell_call(language, args_text, &literals)
+                } else if spec.equivalent.first().is_some_and(|w| w.starts_with('<')) {
+                    // Pseudo-programs (`<eval>`): known only when the argument is one literal.
+                    let single = args_text.trim();
+                    let literal = matches!(literals.as_slice(), [Literal::Str(_, true)])
+                        && single.starts_with(['"', '\'', '`'])
+                        && single.ends_with(['"', '\'', '`']);
+                    let mut argv: Vec<(String, bool)> = spec.equivalent.iter().map(|w| (w.clone(), true)).collect();
+                    argv.push((single.to_owned(), literal));
+                    Found::Argv(argv)
                 } else {
                     let mut argv: Vec<(String, bool)> =
                         spec.equivalent.iter().map(|w| (w.clone(), true)).collect();
@@ -143,6 +152,7 @@ fn home_expression(args_text: &str) -> (String, bool) {
             }
             _ => None,
         })
+        .take_while(|s| !matches!(s.as_str(), "utf8" | "utf-8" | "utf16le" | "ascii" | "latin1" | "r" | "rb" | "w" | "wb" | "a" | "binary" | "base64" | "hex"))
         .filter(|s| !s.is_empty() && !s.contains(['%', '{']))
         .collect();
     if rest.is_empty() {

@@ -73,8 +73,30 @@ pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<
         "pwd" => Some(".\n".into()),
         "mktemp" => Some("/tmp/tmp.blastwall\n".into()),
         "git" if args.iter().any(|a| a == "--show-toplevel") => Some(".\n".into()),
-        "ls" if flags.iter().any(|f| f.contains('d')) && !operands.is_empty() => {
+        // `ls PATHS` names the paths (a glob stands for what it matches).
+        "ls" if !operands.is_empty() && !flags.iter().any(|f| f.contains('l')) => {
             Some(operands.join("\n") + "\n")
+        }
+        // Filters pass a subset of their input: the input stands for what they output.
+        "grep" | "egrep" | "fgrep" | "rg" if operands.len() <= 1 => stdin.map(str::to_owned),
+        "head" | "tail" | "sort" | "uniq" | "shuf" if operands.is_empty() => {
+            stdin.map(str::to_owned)
+        }
+        // `find ROOT -name PAT` lists ROOT/…/PAT: it stands as the pattern under ROOT.
+        "find" if !args.iter().any(|a| a == "-exec" || a == "-delete" || a == "-execdir") => {
+            let root = args
+                .iter()
+                .take_while(|a| !a.starts_with('-'))
+                .next()
+                .map_or(".", String::as_str);
+            let name = args
+                .windows(2)
+                .find(|w| w[0] == "-name" || w[0] == "-iname")
+                .map(|w| w[1].as_str());
+            Some(match name {
+                Some(n) => format!("{}/{n}\n", root.trim_end_matches('/')),
+                None => format!("{}/*\n", root.trim_end_matches('/')),
+            })
         }
         "cat" | "tee" if operands.is_empty() || operands == ["-"] => stdin.map(str::to_owned),
         "base64" | "b64" | "gbase64"

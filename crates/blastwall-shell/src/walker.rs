@@ -517,7 +517,11 @@ impl Walker<'_> {
                     }
                 }
                 CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
-                    let out = self.list(&sub.list, f, cm);
+                    let mut out = self.list(&sub.list, f, cm);
+                    // `source <(kubectl completion bash)`: code a known tool prints for this purpose.
+                    if matches!(out, Stdin::Unknown(_)) && self.rules.is_trusted_code_producer(&sub.list.to_string()) {
+                        out = Stdin::Known(String::new());
+                    }
                     let span = f.map(cm.byte(sub.loc.start.index), cm.byte(sub.loc.end.index));
                     contents.insert(argv.len(), out);
                     argv.push(Arg {
@@ -575,6 +579,12 @@ impl Walker<'_> {
                         | IoFileRedirectKind::Clobber
                         | IoFileRedirectKind::ReadAndWrite => ">",
                         IoFileRedirectKind::Append => ">>",
+                        // `>& /dev/tcp/host/port`: a file name, not a descriptor number.
+                        IoFileRedirectKind::DuplicateOutput
+                            if !w.value.chars().all(|c| c.is_ascii_digit() || c == '-') =>
+                        {
+                            ">"
+                        }
                         IoFileRedirectKind::Read => {
                             let args = self.eval_word(w, f, cm);
                             let span = self.word_span(w, f, cm);
@@ -619,6 +629,15 @@ impl Walker<'_> {
                 IoFileRedirectTarget::ProcessSubstitution(_, sub) => {
                     let out = self.list(&sub.list, f, cm);
                     Some(out)
+                }
+                // `>& /dev/tcp/host/port`: a file name where a descriptor number usually stands.
+                IoFileRedirectTarget::Duplicate(w)
+                    if !w.value.chars().all(|c| c.is_ascii_digit() || c == '-') =>
+                {
+                    let args = self.eval_word(w, f, cm);
+                    let span = self.word_span(w, f, cm);
+                    self.judge(Invocation { program: ">".into(), program_span: span, args }, f);
+                    None
                 }
                 _ => None,
             },
@@ -1160,6 +1179,10 @@ impl Walker<'_> {
             }
         }
         if let Some(spec) = self.wrapper_for(&inv) {
+            // The wrapper itself may be what matters (`docker run --privileged`, `ssh -R`).
+            if !self.rules.matches(&inv, self.cwd.as_deref()).is_empty() {
+                self.judge(inv.clone(), f);
+            }
             return self.wrapper(&inv, &spec, stdin, f);
         }
         if self.rules.shell_for(&program).is_some() {
@@ -2019,9 +2042,12 @@ impl Walker<'_> {
         } else {
             self.rules.matches(&inv, cwd.as_deref())
         };
+        // The strictest match wins; among equals the first in pack order (the more specific).
         let best = matches
             .into_iter()
-            .max_by_key(|m| (m.rule.decision, m.rule.effect));
+            .enumerate()
+            .max_by_key(|(i, m)| (m.rule.decision, m.rule.effect, std::cmp::Reverse(*i)))
+            .map(|(_, m)| m);
         let operation = operation_name(self.rules, &inv);
         let (finding, effect, scope, resource) = match best {
             Some(m) => {
