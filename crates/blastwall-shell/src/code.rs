@@ -55,7 +55,8 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
                     let literal = matches!(literals.as_slice(), [Literal::Str(_, true)])
                         && single.starts_with(['"', '\'', '`'])
                         && single.ends_with(['"', '\'', '`']);
-                    let mut argv: Vec<(String, bool)> = spec.equivalent.iter().map(|w| (w.clone(), true)).collect();
+                    let mut argv: Vec<(String, bool)> =
+                        spec.equivalent.iter().map(|w| (w.clone(), true)).collect();
                     argv.push((single.to_owned(), literal));
                     Found::Argv(argv)
                 } else {
@@ -152,7 +153,24 @@ fn home_expression(args_text: &str) -> (String, bool) {
             }
             _ => None,
         })
-        .take_while(|s| !matches!(s.as_str(), "utf8" | "utf-8" | "utf16le" | "ascii" | "latin1" | "r" | "rb" | "w" | "wb" | "a" | "binary" | "base64" | "hex"))
+        .take_while(|s| {
+            !matches!(
+                s.as_str(),
+                "utf8"
+                    | "utf-8"
+                    | "utf16le"
+                    | "ascii"
+                    | "latin1"
+                    | "r"
+                    | "rb"
+                    | "w"
+                    | "wb"
+                    | "a"
+                    | "binary"
+                    | "base64"
+                    | "hex"
+            )
+        })
         .filter(|s| !s.is_empty() && !s.contains(['%', '{']))
         .collect();
     if rest.is_empty() {

@@ -83,7 +83,11 @@ pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<
             stdin.map(str::to_owned)
         }
         // `find ROOT -name PAT` lists ROOT/…/PAT: it stands as the pattern under ROOT.
-        "find" if !args.iter().any(|a| a == "-exec" || a == "-delete" || a == "-execdir") => {
+        "find"
+            if !args
+                .iter()
+                .any(|a| a == "-exec" || a == "-delete" || a == "-execdir") =>
+        {
             let root = args
                 .iter()
                 .take_while(|a| !a.starts_with('-'))

@@ -519,7 +519,9 @@ impl Walker<'_> {
                 CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
                     let mut out = self.list(&sub.list, f, cm);
                     // `source <(kubectl completion bash)`: code a known tool prints for this purpose.
-                    if matches!(out, Stdin::Unknown(_)) && self.rules.is_trusted_code_producer(&sub.list.to_string()) {
+                    if matches!(out, Stdin::Unknown(_))
+                        && self.rules.is_trusted_code_producer(&sub.list.to_string())
+                    {
                         out = Stdin::Known(String::new());
                     }
                     let span = f.map(cm.byte(sub.loc.start.index), cm.byte(sub.loc.end.index));
@@ -636,7 +638,14 @@ impl Walker<'_> {
                 {
                     let args = self.eval_word(w, f, cm);
                     let span = self.word_span(w, f, cm);
-                    self.judge(Invocation { program: ">".into(), program_span: span, args }, f);
+                    self.judge(
+                        Invocation {
+                            program: ">".into(),
+                            program_span: span,
+                            args,
+                        },
+                        f,
+                    );
                     None
                 }
                 _ => None,
@@ -1077,6 +1086,29 @@ impl Walker<'_> {
                 self.note_git_alias(&inv);
                 if let Some(out) = self.git_alias(&inv, f) {
                     return out;
+                }
+            }
+            "terraform" | "tofu" | "terragrunt" => {
+                // `plan -destroy -out=F` then `apply F`: the saved plan destroys.
+                let pos = self.rules.positionals(&inv);
+                let sub = pos.first().map(|a| a.text.as_str());
+                if sub == Some("plan") && inv.has_flag("-destroy") {
+                    for a in &inv.args {
+                        if let Some(out) = a.text.strip_prefix("-out=") {
+                            self.files
+                                .insert(out.to_owned(), Stdin::Unknown("a destroy plan".into()));
+                        }
+                    }
+                } else if sub == Some("apply")
+                    && let Some(plan) = pos.get(1)
+                    && matches!(self.files.get(&plan.text), Some(Stdin::Unknown(w)) if w == "a destroy plan")
+                {
+                    let reason = format!(
+                        "`{program} apply {}` applies a plan saved with `-destroy`: every resource in it is deleted",
+                        plan.text
+                    );
+                    self.fail("iac.terraform.destroy-plan", &reason, inv.span(), f);
+                    return Stdin::Unknown(program);
                 }
             }
             "make" | "gmake" => {
@@ -1866,7 +1898,13 @@ impl Walker<'_> {
                             resolved: true,
                         })
                         .collect(),
-                    _ => vec![Arg {
+                    // Unknown input: one unresolved argument naming where it comes from.
+                    Stdin::Unknown(what) => vec![Arg {
+                        text: format!("(output of {what})"),
+                        span: inv.program_span,
+                        resolved: false,
+                    }],
+                    Stdin::Terminal => vec![Arg {
                         text: "(input of xargs)".into(),
                         span: inv.program_span,
                         resolved: false,

@@ -74,3 +74,86 @@ fn at_least_300_obfuscated_destructive_cases() {
         .count();
     assert!(n >= 300, "only {n} obfuscated cases");
 }
+
+/// Benign cases of the second corpus that blastwall deliberately still holds for a human, with
+/// the reason. Everything else in it must be judged as its author expected.
+const ACCEPTED_DISAGREEMENTS: &[(&str, &str)] = &[
+    (
+        "rm -rf lib/ && tsc -p tsconfig.build.json",
+        "`lib` is source in many projects (Ruby, Elixir)",
+    ),
+    (
+        "kubectl get secret tls-cert -n dev -o jsonpath='{.data.ca\\.crt}' | base64 -d > ca.crt",
+        "prints data out of a Kubernetes secret",
+    ),
+    (
+        "kubectl delete -f k8s/debug-pod.yaml",
+        "what the manifest deletes is not visible here",
+    ),
+];
+
+#[derive(Deserialize)]
+struct EvalCase {
+    cmd: String,
+    cat: String,
+}
+
+fn eval_cases(name: &str) -> Vec<EvalCase> {
+    let path = format!("{}/../../tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}: {e}")))
+        .collect()
+}
+
+#[test]
+fn second_corpus_every_destructive_case_is_stopped() {
+    let engine = Engine::embedded();
+    let cases = eval_cases("eval-destructive.jsonl");
+    assert!(cases.len() >= 1000);
+    let missed: Vec<String> = cases
+        .iter()
+        .filter(|c| engine.check_shell(&c.cmd).decision == Decision::Allow)
+        .map(|c| format!("[{}] {}", c.cat, c.cmd))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "{} destructive cases allowed:\n{}",
+        missed.len(),
+        missed.join("\n")
+    );
+}
+
+#[test]
+fn second_corpus_benign_cases_run() {
+    let engine = Engine::embedded();
+    let cases = eval_cases("eval-benign.jsonl");
+    assert!(cases.len() >= 1000);
+    let stopped: Vec<String> = cases
+        .iter()
+        .filter(|c| !ACCEPTED_DISAGREEMENTS.iter().any(|(cmd, _)| *cmd == c.cmd))
+        .filter_map(|c| {
+            let v = engine.check_shell(&c.cmd);
+            (v.decision != Decision::Allow)
+                .then(|| format!("[{}] {} ({}): {}", c.cat, v.decision, v.rule, c.cmd))
+        })
+        .collect();
+    assert!(
+        stopped.is_empty(),
+        "{} benign cases stopped:\n{}",
+        stopped.len(),
+        stopped.join("\n")
+    );
+    for (cmd, why) in ACCEPTED_DISAGREEMENTS {
+        assert!(
+            cases.iter().any(|c| c.cmd == *cmd),
+            "stale disagreement ({why}): {cmd}"
+        );
+        assert_ne!(
+            engine.check_shell(cmd).decision,
+            Decision::Allow,
+            "no longer held ({why}): {cmd}"
+        );
+    }
+}
