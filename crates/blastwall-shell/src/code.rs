@@ -292,14 +292,11 @@ fn shell_call(language: &str, args_text: &str, literals: &[Literal]) -> Found {
         }
         return Found::UnknownShell;
     }
-    match literals {
-        [Literal::Str(program, true), Literal::List(items), ..] => {
-            // `spawnSync('rm', ['-rf', '/'])`, `execvp('rm', ['rm', '-rf', '/'])`.
-            let mut argv = vec![(program.clone(), true)];
-            argv.extend(items.iter().filter(|(w, _)| w != program).cloned());
-            return Found::Argv(argv);
-        }
-        _ => {}
+    if let [Literal::Str(program, true), Literal::List(items), ..] = literals {
+        // `spawnSync('rm', ['-rf', '/'])`, `execvp('rm', ['rm', '-rf', '/'])`.
+        let mut argv = vec![(program.clone(), true)];
+        argv.extend(items.iter().filter(|(w, _)| w != program).cloned());
+        return Found::Argv(argv);
     }
     match literals.first() {
         Some(Literal::List(items)) => Found::Argv(items.clone()),

@@ -124,9 +124,7 @@ pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<
         {
             decode_hex(stdin?)
         }
-        "basenc" if flags.iter().any(|f| *f == "--base16") && flags.iter().any(|f| *f == "-d") => {
-            decode_hex(stdin?)
-        }
+        "basenc" if flags.contains(&"--base16") && flags.contains(&"-d") => decode_hex(stdin?),
         "rev" => Some(
             stdin?
                 .lines()

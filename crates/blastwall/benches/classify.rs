@@ -90,7 +90,7 @@ fn percentiles(engine: &Engine, commands: &[String]) {
         own.sort_unstable();
         per_command.push((own[PASSES / 2], cmd.as_str()));
     }
-    per_command.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    per_command.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
     println!("  slowest commands (median of {PASSES} runs):");
     for (d, cmd) in per_command.iter().take(5) {
         let shown: String = cmd.chars().take(80).collect();

@@ -1,900 +1,12 @@
-//! The walker: parses shell source, follows every command that would run (through wrappers,
-//! nested shells, substitutions, decodings, functions and aliases) and judges each one.
+//! What a command does with the words after its name: builtins (`eval`, `source`, `cd`),
+//! functions and aliases, wrappers, shells, interpreters, `find -exec`, and files written earlier.
+//!
+//! Every path ends in `judge` or `fail`: a command is never silently dropped.
 
-use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
-
-use blastwall_core::{
-    Action, BlastRadius, Context, Decision, Effect, Finding, Language, Registry, Resource, Scope,
-    Span,
-};
-use blastwall_rules::{Arg, Invocation, RuleSet, WrapperMode, WrapperSpec, positionals};
-use brush_parser::ast::{
-    self, AndOr, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
-    IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, Pipeline, SimpleCommand,
-};
-use brush_parser::word::{Parameter, ParameterExpr, TildeExpr, WordPiece, WordPieceWithSource};
-
-use crate::code::{self, Found};
-use crate::producers;
-use crate::words::{CharMap, brace_expand, decode_escapes};
-
-/// Bounds that keep classification fast and finite on hostile input. Past any of them the input
-/// is `ask`, with a reason naming the bound.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Largest input, in bytes, that is parsed at all.
-    pub max_input: usize,
-    /// Deepest nesting of shells, substitutions, decodings and function calls.
-    pub max_depth: usize,
-    /// Most commands judged for one input.
-    pub max_commands: usize,
-    /// Deepest bracket nesting (`$(`, `(`, `{`, backticks) handed to the parser.
-    pub max_brackets: usize,
-    /// Most words one brace expansion may produce.
-    pub max_brace_words: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_input: 256 * 1024,
-            max_depth: 12,
-            max_commands: 4096,
-            max_brackets: 16,
-            max_brace_words: 64,
-        }
-    }
-}
-
-/// Where a piece of source sits in the door's input.
-#[derive(Clone, Debug)]
-struct Frame {
-    /// Byte offset of this source in the root input, when it appears there verbatim.
-    base: Option<usize>,
-    /// The root span to report when `base` is unknown (the word the source came from).
-    fallback: Span,
-    depth: usize,
-    via: Vec<String>,
-    /// Extra environment hints inherited from the wrapper (`ssh prod-db '…'`).
-    hints: Vec<String>,
-}
-
-impl Frame {
-    fn map(&self, start: usize, end: usize) -> Span {
-        match self.base {
-            Some(b) => Span::new(b + start, b + end),
-            None => self.fallback,
-        }
-    }
-}
-
-/// Standard input of a command: the terminal, text known before it runs, or unknowable output.
-#[derive(Clone, Debug)]
-enum Stdin {
-    Terminal,
-    Known(String),
-    /// Output of something that cannot be known; the text names the producer.
-    Unknown(String),
-}
-
-#[derive(Clone, Debug)]
-struct Value {
-    text: String,
-    resolved: bool,
-}
-
-pub(crate) fn classify(
-    rules: &RuleSet,
-    limits: &Limits,
-    input: &str,
-    ctx: &Context,
-    registry: &Registry,
-) -> Vec<Action> {
-    let mut vars: HashMap<String, Value> = HashMap::new();
-    for (k, v) in [
-        ("HOME", "~"),
-        ("TMPDIR", "/tmp"),
-        ("PWD", "."),
-        ("OLDPWD", ".."),
-        ("IFS", " "),
-    ] {
-        vars.insert(
-            k.into(),
-            Value {
-                text: v.into(),
-                resolved: true,
-            },
-        );
-    }
-    for (k, v) in &ctx.vars {
-        vars.insert(
-            k.clone(),
-            Value {
-                text: v.clone(),
-                resolved: true,
-            },
-        );
-    }
-    let mut w = Walker {
-        rules,
-        limits,
-        ctx,
-        registry,
-        root: input,
-        vars,
-        functions: HashMap::new(),
-        aliases: HashMap::new(),
-        cwd: ctx.cwd.clone(),
-        actions: Vec::new(),
-        commands: 0,
-        budget_reported: false,
-        calling: Vec::new(),
-        files: HashMap::new(),
-        git_aliases: HashMap::new(),
-        pending_writes: Vec::new(),
-    };
-    let frame = Frame {
-        base: Some(0),
-        fallback: Span::new(0, input.len()),
-        depth: 0,
-        via: Vec::new(),
-        hints: Vec::new(),
-    };
-    w.source(input, &frame);
-    w.actions
-}
-
-struct Walker<'a> {
-    rules: &'a RuleSet,
-    limits: &'a Limits,
-    ctx: &'a Context,
-    registry: &'a Registry,
-    root: &'a str,
-    vars: HashMap<String, Value>,
-    functions: HashMap<String, CompoundCommand>,
-    aliases: HashMap<String, String>,
-    cwd: Option<String>,
-    actions: Vec<Action>,
-    commands: usize,
-    budget_reported: bool,
-    calling: Vec<String>,
-    /// Files written earlier in the same input (`echo … > x.sh`, `curl -o x.sh`), with what they
-    /// hold when that is knowable: running them later runs that.
-    files: HashMap<String, Stdin>,
-    /// `git config alias.NAME 'body'` earlier in the same input.
-    git_aliases: HashMap<String, String>,
-    /// Output redirections of the command being walked, recorded once its output is known.
-    pending_writes: Vec<String>,
-}
+use super::*;
 
 impl Walker<'_> {
-    // ----- sources -------------------------------------------------------------------------
-
-    /// Walks shell source; returns the standard output of its last pipeline when knowable.
-    fn source(&mut self, src: &str, frame: &Frame) -> Stdin {
-        if src.len() > self.limits.max_input {
-            self.fail(
-                "shell.too-large",
-                &format!(
-                    "the command is {} bytes, more than the {} bytes blastwall parses: too large to judge",
-                    src.len(),
-                    self.limits.max_input
-                ),
-                frame.map(0, src.len()),
-                frame,
-            );
-            return Stdin::Unknown("an oversized command".into());
-        }
-        if frame.depth > self.limits.max_depth {
-            self.fail(
-                "shell.too-deep",
-                &format!("commands nested more than {} levels deep (shells in shells, substitutions, decodings)", self.limits.max_depth),
-                frame.map(0, src.len()),
-                frame,
-            );
-            return Stdin::Unknown("deeply nested code".into());
-        }
-        if bracket_depth(src) > self.limits.max_brackets {
-            self.fail(
-                "shell.too-deep",
-                &format!(
-                    "brackets nested more than {} levels deep: too complex to judge",
-                    self.limits.max_brackets
-                ),
-                frame.map(0, src.len()),
-                frame,
-            );
-            return Stdin::Unknown("deeply nested code".into());
-        }
-        let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut parser = brush_parser::Parser::new(
-                std::io::BufReader::new(src.as_bytes()),
-                &parser_options(),
-            );
-            parser.parse_program()
-        }));
-        let program = match parsed {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                self.fail(
-                    "shell.unparseable",
-                    &format!("the command is not valid shell ({e}); blastwall cannot tell what it would run"),
-                    frame.map(0, src.len()),
-                    frame,
-                );
-                return Stdin::Unknown("unparseable code".into());
-            }
-            Err(_) => {
-                self.fail(
-                    "shell.unparseable",
-                    "the shell parser failed on this input; blastwall cannot tell what it would run",
-                    frame.map(0, src.len()),
-                    frame,
-                );
-                return Stdin::Unknown("unparseable code".into());
-            }
-        };
-        let cm = CharMap::new(src);
-        let mut out = Stdin::Terminal;
-        for cc in &program.complete_commands {
-            out = self.list(cc, frame, &cm);
-        }
-        out
-    }
-
-    /// Walks source found inside a word of the current source (`bash -c '…'`, `$(…)`).
-    fn nested(&mut self, src: &str, at: Span, parent: &Frame, via: String) -> Stdin {
-        let base = self
-            .root
-            .get(at.start..at.end)
-            .and_then(|s| s.find(src))
-            .map(|i| at.start + i);
-        let base = base.filter(|b| self.root.get(*b..b + src.len()) == Some(src));
-        let mut frame = parent.clone();
-        frame.base = base;
-        frame.fallback = at;
-        frame.depth += 1;
-        frame.via.push(via);
-        self.source(src, &frame)
-    }
-
-    fn list(&mut self, list: &CompoundList, f: &Frame, cm: &CharMap) -> Stdin {
-        let mut out = Stdin::Terminal;
-        for item in &list.0 {
-            out = self.and_or(&item.0, f, cm);
-        }
-        out
-    }
-
-    fn and_or(&mut self, ao: &ast::AndOrList, f: &Frame, cm: &CharMap) -> Stdin {
-        let mut out = self.pipeline(&ao.first, f, cm);
-        for next in &ao.additional {
-            let (AndOr::And(p) | AndOr::Or(p)) = next;
-            out = self.pipeline(p, f, cm);
-        }
-        out
-    }
-
-    fn pipeline(&mut self, p: &Pipeline, f: &Frame, cm: &CharMap) -> Stdin {
-        let mut stdin = Stdin::Terminal;
-        for cmd in &p.seq {
-            stdin = self.command(cmd, stdin, f, cm);
-        }
-        stdin
-    }
-
-    fn command(&mut self, cmd: &Command, stdin: Stdin, f: &Frame, cm: &CharMap) -> Stdin {
-        match cmd {
-            Command::Simple(sc) => self.simple(sc, stdin, f, cm),
-            Command::Compound(cc, redirects) => {
-                let mut stdin = stdin;
-                let outer = std::mem::take(&mut self.pending_writes);
-                if let Some(r) = redirects {
-                    for redirect in &r.0 {
-                        if let Some(s) = self.redirect(redirect, f, cm) {
-                            stdin = s;
-                        }
-                    }
-                }
-                let writes = std::mem::replace(&mut self.pending_writes, outer);
-                let out = self.compound(cc, stdin, f, cm);
-                self.record_writes(writes, out)
-            }
-            Command::Function(def) => {
-                self.functions
-                    .insert(def.fname.value.clone(), def.body.0.clone());
-                Stdin::Terminal
-            }
-            Command::ExtendedTest(test, _) => {
-                self.extended_test(&test.expr, f, cm);
-                Stdin::Unknown("a test".into())
-            }
-        }
-    }
-
-    fn extended_test(&mut self, e: &ast::ExtendedTestExpr, f: &Frame, cm: &CharMap) {
-        use ast::ExtendedTestExpr as E;
-        match e {
-            E::And(a, b) | E::Or(a, b) => {
-                self.extended_test(a, f, cm);
-                self.extended_test(b, f, cm);
-            }
-            E::Not(a) | E::Parenthesized(a) => self.extended_test(a, f, cm),
-            E::UnaryTest(_, w) => {
-                self.eval_word(w, f, cm);
-            }
-            E::BinaryTest(_, a, b) => {
-                self.eval_word(a, f, cm);
-                self.eval_word(b, f, cm);
-            }
-        }
-    }
-
-    fn compound(&mut self, cc: &CompoundCommand, stdin: Stdin, f: &Frame, cm: &CharMap) -> Stdin {
-        match cc {
-            CompoundCommand::BraceGroup(g) => self.list_with_stdin(&g.list, stdin, f, cm),
-            CompoundCommand::Subshell(s) => self.list_with_stdin(&s.list, stdin, f, cm),
-            CompoundCommand::ForClause(fc) => {
-                let values: Vec<Arg> = match &fc.values {
-                    Some(words) => words
-                        .iter()
-                        .flat_map(|w| self.eval_word(w, f, cm))
-                        .collect(),
-                    None => vec![Arg {
-                        text: "$@".into(),
-                        span: Span::default(),
-                        resolved: false,
-                    }],
-                };
-                let mut out = Stdin::Terminal;
-                // Judge the body once per value (bounded), so `for d in /etc /usr; do rm -rf $d` is seen.
-                for v in values.iter().take(8) {
-                    self.vars.insert(
-                        fc.variable_name.clone(),
-                        Value {
-                            text: v.text.clone(),
-                            resolved: v.resolved,
-                        },
-                    );
-                    out = self.list(&fc.body.list, f, cm);
-                }
-                if values.is_empty() {
-                    out = self.list(&fc.body.list, f, cm);
-                }
-                out
-            }
-            CompoundCommand::ArithmeticForClause(afc) => self.list(&afc.body.list, f, cm),
-            CompoundCommand::CaseClause(cc) => {
-                self.eval_word(&cc.value, f, cm);
-                let mut out = Stdin::Terminal;
-                for item in &cc.cases {
-                    if let Some(list) = &item.cmd {
-                        out = self.list(list, f, cm);
-                    }
-                }
-                out
-            }
-            CompoundCommand::IfClause(ic) => {
-                self.list(&ic.condition, f, cm);
-                let mut out = self.list(&ic.then, f, cm);
-                for e in ic.elses.iter().flatten() {
-                    if let Some(c) = &e.condition {
-                        self.list(c, f, cm);
-                    }
-                    out = self.list(&e.body, f, cm);
-                }
-                out
-            }
-            CompoundCommand::WhileClause(wc) | CompoundCommand::UntilClause(wc) => {
-                self.list(&wc.0, f, cm);
-                self.list(&wc.1.list, f, cm)
-            }
-            CompoundCommand::Arithmetic(a) => {
-                self.text_substitutions(&a.expr.value, f);
-                let span = f.map(cm.byte(a.loc.start.index), cm.byte(a.loc.end.index));
-                let raw = self.root.get(span.start..span.end).unwrap_or("");
-                let spaced = raw
-                    .strip_prefix('(')
-                    .is_some_and(|r| r.starts_with(char::is_whitespace));
-                if spaced || f.base.is_none() || a.expr.value.contains(')') {
-                    // `( ( rm -rf /etc ) )` reads as arithmetic to the parser; bash falls back to
-                    // nested subshells, so judge the text as commands too.
-                    return self.nested(&a.expr.value.clone(), span, f, "subshell".into());
-                }
-                Stdin::Terminal
-            }
-            CompoundCommand::Coprocess(c) => self.command(&c.body, Stdin::Terminal, f, cm),
-        }
-    }
-
-    /// A group whose standard input is known (`echo 'rm -rf /' | { sh; }`): the first command
-    /// reads it.
-    fn list_with_stdin(
-        &mut self,
-        list: &CompoundList,
-        stdin: Stdin,
-        f: &Frame,
-        cm: &CharMap,
-    ) -> Stdin {
-        let mut out = Stdin::Terminal;
-        let mut stdin = Some(stdin);
-        for item in &list.0 {
-            let ao = &item.0;
-            let first_in = stdin.take().unwrap_or(Stdin::Terminal);
-            let mut s = first_in;
-            for cmd in &ao.first.seq {
-                s = self.command(cmd, s, f, cm);
-            }
-            out = s;
-            for next in &ao.additional {
-                let (AndOr::And(p) | AndOr::Or(p)) = next;
-                out = self.pipeline(p, f, cm);
-            }
-        }
-        out
-    }
-
-    // ----- simple commands --------------------------------------------------------------------
-
-    fn simple(&mut self, sc: &SimpleCommand, stdin: Stdin, f: &Frame, cm: &CharMap) -> Stdin {
-        let mut stdin = stdin;
-        let mut assignments: Vec<(String, Value)> = Vec::new();
-        let mut argv: Vec<Arg> = Vec::new();
-        let mut contents: HashMap<usize, Stdin> = HashMap::new();
-        let mut items: Vec<&CommandPrefixOrSuffixItem> = Vec::new();
-        if let Some(prefix) = &sc.prefix {
-            items.extend(prefix.0.iter());
-        }
-        let name_index = items.len();
-        if let Some(suffix) = &sc.suffix {
-            items.extend(suffix.0.iter());
-        }
-        // Alias expansion of the command name.
-        if let Some(name) = &sc.word_or_name
-            && let Some(value) = self.aliases.get(&name.value).cloned()
-            && !self.calling.contains(&name.value)
-        {
-            let rest: Vec<&str> = sc
-                .suffix
-                .iter()
-                .flat_map(|s| s.0.iter())
-                .filter_map(|i| match i {
-                    CommandPrefixOrSuffixItem::Word(w) => Some(w.value.as_str()),
-                    _ => None,
-                })
-                .collect();
-            let src = format!("{value} {}", rest.join(" "));
-            let span = self.word_span(name, f, cm);
-            self.calling.push(name.value.clone());
-            let out = self.nested(&src, span, f, format!("alias {}", name.value));
-            self.calling.pop();
-            return out;
-        }
-        for (i, item) in items.iter().enumerate() {
-            if i == name_index
-                && let Some(w) = &sc.word_or_name
-            {
-                argv.extend(self.eval_word(w, f, cm));
-            }
-            match item {
-                CommandPrefixOrSuffixItem::Word(w) => argv.extend(self.eval_word(w, f, cm)),
-                CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
-                    let value = match &a.value {
-                        ast::AssignmentValue::Scalar(v) => self.eval_joined(v, f, cm),
-                        ast::AssignmentValue::Array(items) => {
-                            let mut text = Vec::new();
-                            let mut resolved = true;
-                            for (_, v) in items {
-                                let val = self.eval_joined(v, f, cm);
-                                resolved &= val.resolved;
-                                text.push(val.text);
-                            }
-                            Value {
-                                text: text.join(" "),
-                                resolved,
-                            }
-                        }
-                    };
-                    let name = match &a.name {
-                        ast::AssignmentName::VariableName(n)
-                        | ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
-                    };
-                    if i >= name_index {
-                        // `export X=1`: an argument of the builtin; it also sets the variable.
-                        let text = format!("{name}={}", value.text);
-                        argv.push(Arg {
-                            text,
-                            span: self.word_span(w, f, cm),
-                            resolved: value.resolved,
-                        });
-                    }
-                    assignments.push((name, value));
-                }
-                CommandPrefixOrSuffixItem::IoRedirect(r) => {
-                    if let Some(s) = self.redirect(r, f, cm) {
-                        stdin = s;
-                    }
-                }
-                CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
-                    let mut out = self.list(&sub.list, f, cm);
-                    // `source <(kubectl completion bash)`: code a known tool prints for this purpose.
-                    if matches!(out, Stdin::Unknown(_))
-                        && self.rules.is_trusted_code_producer(&sub.list.to_string())
-                    {
-                        out = Stdin::Known(String::new());
-                    }
-                    let span = f.map(cm.byte(sub.loc.start.index), cm.byte(sub.loc.end.index));
-                    contents.insert(argv.len(), out);
-                    argv.push(Arg {
-                        text: "/dev/fd/63".into(),
-                        span,
-                        resolved: true,
-                    });
-                }
-            }
-        }
-        if sc.word_or_name.is_some() && name_index == items.len() && argv.is_empty() {
-            // No suffix: the name was not yet evaluated.
-            if let Some(w) = &sc.word_or_name {
-                argv.extend(self.eval_word(w, f, cm));
-            }
-        }
-        if argv.is_empty() {
-            for (name, value) in assignments {
-                self.vars.insert(name, value);
-            }
-            let writes = std::mem::take(&mut self.pending_writes);
-            return self.record_writes(writes, Stdin::Known(String::new()));
-        }
-        for (name, value) in &assignments {
-            if matches!(
-                argv[0].text.as_str(),
-                "export" | "declare" | "typeset" | "local" | "readonly"
-            ) {
-                self.vars.insert(name.clone(), value.clone());
-            }
-        }
-        let writes = std::mem::take(&mut self.pending_writes);
-        let out = self.run(argv, stdin, contents, f);
-        self.record_writes(writes, out)
-    }
-
-    /// Files the command's output went to now hold that output; the pipeline gets nothing.
-    fn record_writes(&mut self, writes: Vec<String>, out: Stdin) -> Stdin {
-        if writes.is_empty() {
-            return out;
-        }
-        for path in writes {
-            self.files.insert(path, out.clone());
-        }
-        Stdin::Terminal
-    }
-
-    /// Judges an output redirection; returns the new standard input for input redirections.
-    fn redirect(&mut self, r: &IoRedirect, f: &Frame, cm: &CharMap) -> Option<Stdin> {
-        match r {
-            IoRedirect::File(_, kind, target) => match target {
-                IoFileRedirectTarget::Filename(w) => {
-                    let pseudo = match kind {
-                        IoFileRedirectKind::Write
-                        | IoFileRedirectKind::Clobber
-                        | IoFileRedirectKind::ReadAndWrite => ">",
-                        IoFileRedirectKind::Append => ">>",
-                        // `>& /dev/tcp/host/port`: a file name, not a descriptor number.
-                        IoFileRedirectKind::DuplicateOutput
-                            if !w.value.chars().all(|c| c.is_ascii_digit() || c == '-') =>
-                        {
-                            ">"
-                        }
-                        IoFileRedirectKind::Read => {
-                            let args = self.eval_word(w, f, cm);
-                            let span = self.word_span(w, f, cm);
-                            let known = args.first().and_then(|a| self.files.get(&a.text).cloned());
-                            let name = args.first().map_or(String::new(), |a| a.text.clone());
-                            // Reading a file is judged too: `nc host < ~/.aws/credentials`.
-                            self.judge(
-                                Invocation {
-                                    program: "<".into(),
-                                    program_span: span,
-                                    args,
-                                },
-                                f,
-                            );
-                            return Some(
-                                known.unwrap_or(Stdin::Unknown(format!("the file `{name}`"))),
-                            );
-                        }
-                        _ => return None,
-                    };
-                    let args = self.eval_word(w, f, cm);
-                    let span = self.word_span(w, f, cm);
-                    self.pending_writes
-                        .extend(args.iter().filter(|a| a.resolved).map(|a| a.text.clone()));
-                    if args.iter().all(|a| {
-                        a.resolved
-                            && matches!(
-                                a.text.as_str(),
-                                "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/tty"
-                            )
-                    }) {
-                        return None;
-                    }
-                    let inv = Invocation {
-                        program: pseudo.into(),
-                        program_span: span,
-                        args,
-                    };
-                    self.judge(inv, f);
-                    None
-                }
-                IoFileRedirectTarget::ProcessSubstitution(_, sub) => {
-                    let out = self.list(&sub.list, f, cm);
-                    Some(out)
-                }
-                // `>& /dev/tcp/host/port`: a file name where a descriptor number usually stands.
-                IoFileRedirectTarget::Duplicate(w)
-                    if !w.value.chars().all(|c| c.is_ascii_digit() || c == '-') =>
-                {
-                    let args = self.eval_word(w, f, cm);
-                    let span = self.word_span(w, f, cm);
-                    self.judge(
-                        Invocation {
-                            program: ">".into(),
-                            program_span: span,
-                            args,
-                        },
-                        f,
-                    );
-                    None
-                }
-                _ => None,
-            },
-            IoRedirect::HereDocument(_, doc) => {
-                let text = if doc.requires_expansion {
-                    let opts = parser_options();
-                    match brush_parser::word::parse_heredoc(&doc.doc.value, &opts) {
-                        Ok(pieces) => {
-                            let span = self.word_span(&doc.doc, f, cm);
-                            let v = self.eval_pieces(&pieces, span, f);
-                            v.text
-                        }
-                        Err(_) => doc.doc.value.clone(),
-                    }
-                } else {
-                    doc.doc.value.clone()
-                };
-                Some(Stdin::Known(text))
-            }
-            IoRedirect::HereString(_, w) => {
-                let v = self.eval_joined(w, f, cm);
-                Some(if v.resolved {
-                    Stdin::Known(v.text + "\n")
-                } else {
-                    Stdin::Unknown(format!("`{}`", w.value))
-                })
-            }
-            IoRedirect::OutputAndError(w, append) => {
-                let args = self.eval_word(w, f, cm);
-                if args.iter().all(|a| a.resolved && a.text == "/dev/null") {
-                    return None;
-                }
-                let span = self.word_span(w, f, cm);
-                let pseudo = if *append { ">>" } else { ">" };
-                self.judge(
-                    Invocation {
-                        program: pseudo.into(),
-                        program_span: span,
-                        args,
-                    },
-                    f,
-                );
-                None
-            }
-        }
-    }
-
-    // ----- words ---------------------------------------------------------------------------
-
-    fn word_span(&self, w: &ast::Word, f: &Frame, cm: &CharMap) -> Span {
-        match &w.loc {
-            Some(loc) => f.map(cm.byte(loc.start.index), cm.byte(loc.end.index)),
-            None => f.fallback,
-        }
-    }
-
-    /// Evaluates a word into the arguments it becomes (brace expansion may give several).
-    fn eval_word(&mut self, w: &ast::Word, f: &Frame, cm: &CharMap) -> Vec<Arg> {
-        let span = self.word_span(w, f, cm);
-        // `"$@"` and `"${arr[@]}"` become one word per element.
-        let bare = w.value.trim_matches('"');
-        if bare == "$@" || bare == "${@}" || (bare.starts_with("${") && bare.ends_with("[@]}")) {
-            let name = if bare.contains('[') {
-                bare[2..bare.len() - 4].to_owned()
-            } else {
-                "@".to_owned()
-            };
-            if let Some(v) = self.var(&name) {
-                return v
-                    .text
-                    .split_whitespace()
-                    .map(|t| Arg {
-                        text: t.to_owned(),
-                        span,
-                        resolved: v.resolved,
-                    })
-                    .collect();
-            }
-        }
-        let opts = parser_options();
-        brace_expand(&w.value, self.limits.max_brace_words)
-            .into_iter()
-            .map(|raw| {
-                let v = match brush_parser::word::parse(&raw, &opts) {
-                    Ok(pieces) => self.eval_pieces(&pieces, span, f),
-                    Err(_) => Value {
-                        text: raw.clone(),
-                        resolved: false,
-                    },
-                };
-                Arg {
-                    text: v.text,
-                    span,
-                    resolved: v.resolved,
-                }
-            })
-            .collect()
-    }
-
-    /// Evaluates a word into one value (assignments, here-strings: no brace expansion).
-    fn eval_joined(&mut self, w: &ast::Word, f: &Frame, cm: &CharMap) -> Value {
-        let span = self.word_span(w, f, cm);
-        match brush_parser::word::parse(&w.value, &parser_options()) {
-            Ok(pieces) => self.eval_pieces(&pieces, span, f),
-            Err(_) => Value {
-                text: w.value.clone(),
-                resolved: false,
-            },
-        }
-    }
-
-    fn eval_pieces(&mut self, pieces: &[WordPieceWithSource], span: Span, f: &Frame) -> Value {
-        let mut text = String::new();
-        let mut resolved = true;
-        for p in pieces {
-            match &p.piece {
-                WordPiece::Text(t) | WordPiece::SingleQuotedText(t) => text.push_str(t),
-                WordPiece::AnsiCQuotedText(t) => text.push_str(&decode_escapes(t)),
-                WordPiece::DoubleQuotedSequence(inner)
-                | WordPiece::GettextDoubleQuotedSequence(inner) => {
-                    let v = self.eval_pieces(inner, span, f);
-                    resolved &= v.resolved;
-                    text.push_str(&v.text);
-                }
-                WordPiece::TildeExpansion(t) => match t {
-                    TildeExpr::Home => {
-                        text.push_str(&self.var("HOME").map_or("~".into(), |v| v.text))
-                    }
-                    TildeExpr::UserHome(u) if u == "root" => text.push_str("/root"),
-                    TildeExpr::UserHome(u) => text.push_str(&format!("/home/{u}")),
-                    TildeExpr::WorkingDir => text.push('.'),
-                    TildeExpr::OldWorkingDir => text.push_str(".."),
-                    _ => {
-                        text.push('~');
-                        resolved = false;
-                    }
-                },
-                WordPiece::ParameterExpansion(expr) => {
-                    let v = self.parameter(expr);
-                    resolved &= v.resolved;
-                    text.push_str(&v.text);
-                }
-                WordPiece::CommandSubstitution(src)
-                | WordPiece::BackquotedCommandSubstitution(src) => {
-                    let out = self.nested(src, span, f, "command substitution".into());
-                    match out {
-                        Stdin::Known(s) => text.push_str(s.trim_end_matches('\n')),
-                        // `eval "$(direnv hook bash)"`: code a known tool prints for this purpose.
-                        Stdin::Unknown(_) if self.rules.is_trusted_code_producer(src) => {}
-                        _ => {
-                            text.push_str(&format!("$({src})"));
-                            resolved = false;
-                        }
-                    }
-                }
-                WordPiece::EscapeSequence(s) => {
-                    let rest = s.strip_prefix('\\').unwrap_or(s);
-                    if rest != "\n" {
-                        text.push_str(rest);
-                    }
-                }
-                WordPiece::ArithmeticExpression(e) => {
-                    self.text_substitutions(&e.value, f);
-                    text.push('0');
-                    resolved = false;
-                }
-            }
-        }
-        Value { text, resolved }
-    }
-
-    fn var(&self, name: &str) -> Option<Value> {
-        self.vars.get(name).cloned()
-    }
-
-    fn parameter(&mut self, expr: &ParameterExpr) -> Value {
-        let unknown = |name: &str| Value {
-            text: format!("${name}"),
-            resolved: false,
-        };
-        let named = |p: &Parameter| match p {
-            Parameter::Named(n) => Some(n.clone()),
-            Parameter::NamedWithAllIndices { name, .. } => Some(name.clone()),
-            Parameter::NamedWithIndex { name, .. } => Some(name.clone()),
-            other => Some(other.to_string().trim_start_matches('$').to_owned()),
-        };
-        match expr {
-            ParameterExpr::Parameter {
-                parameter,
-                indirect: false,
-            } => match named(parameter) {
-                Some(n) => self.var(&n).unwrap_or_else(|| unknown(&n)),
-                None => unknown(&parameter.to_string()),
-            },
-            ParameterExpr::IndicateErrorIfNullOrUnset {
-                parameter,
-                indirect: false,
-                ..
-            } => {
-                // `${HOME:?}`: the value, or the command does not run at all.
-                match named(parameter) {
-                    Some(n) => self.var(&n).unwrap_or_else(|| unknown(&n)),
-                    None => unknown(&parameter.to_string()),
-                }
-            }
-            ParameterExpr::UseDefaultValues {
-                parameter,
-                default_value,
-                indirect: false,
-                ..
-            }
-            | ParameterExpr::AssignDefaultValues {
-                parameter,
-                default_value,
-                indirect: false,
-                ..
-            } => {
-                match named(parameter).and_then(|n| self.var(&n)) {
-                    Some(v) => v,
-                    // Unset: the default is what runs, unless the environment sets it.
-                    None => Value {
-                        text: default_value.clone().unwrap_or_default(),
-                        resolved: false,
-                    },
-                }
-            }
-            other => unknown(
-                &format!("{{{other:?}}}")
-                    .chars()
-                    .take(40)
-                    .collect::<String>(),
-            ),
-        }
-    }
-
-    /// Finds and walks command substitutions inside free text (arithmetic expressions).
-    fn text_substitutions(&mut self, text: &str, f: &Frame) {
-        if !text.contains("$(") && !text.contains('`') {
-            return;
-        }
-        if let Ok(pieces) = brush_parser::word::parse(&format!("\"{text}\""), &parser_options()) {
-            self.eval_pieces(&pieces, f.fallback, f);
-        }
-    }
-
-    // ----- commands ------------------------------------------------------------------------
-
-    fn run(
+    pub(super) fn run(
         &mut self,
         argv: Vec<Arg>,
         stdin: Stdin,
@@ -1276,39 +388,9 @@ impl Walker<'_> {
         out
     }
 
-    /// `$1`… `$9`, `$@`, `$*` and `$#` from an argument list.
-    fn set_positionals(&mut self, args: &[Arg]) {
-        for (i, a) in args.iter().enumerate().take(9) {
-            self.vars.insert(
-                (i + 1).to_string(),
-                Value {
-                    text: a.text.clone(),
-                    resolved: a.resolved,
-                },
-            );
-        }
-        let all = Value {
-            text: args
-                .iter()
-                .map(|a| a.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            resolved: args.iter().all(|a| a.resolved),
-        };
-        self.vars.insert("@".into(), all.clone());
-        self.vars.insert("*".into(), all);
-        self.vars.insert(
-            "#".into(),
-            Value {
-                text: args.len().to_string(),
-                resolved: true,
-            },
-        );
-    }
-
     /// Runs a file written earlier in the same input: its known content as shell source, or a
     /// fail-closed finding when it was downloaded or produced by something unknowable.
-    fn run_file_content(
+    pub(super) fn run_file_content(
         &mut self,
         inv: &Invocation,
         path: &str,
@@ -1329,7 +411,7 @@ impl Walker<'_> {
     }
 
     /// `curl -o FILE`, `wget -O FILE`: FILE now holds something downloaded.
-    fn note_downloads(&mut self, inv: &Invocation) {
+    pub(super) fn note_downloads(&mut self, inv: &Invocation) {
         let flags: &[&str] = match inv.program.as_str() {
             "curl" => &["-o", "--output"],
             "wget" => &["-O", "--output-document"],
@@ -1367,7 +449,7 @@ impl Walker<'_> {
     }
 
     /// `git config [--global] alias.NAME 'body'`: later `git NAME` runs the body.
-    fn note_git_alias(&mut self, inv: &Invocation) {
+    pub(super) fn note_git_alias(&mut self, inv: &Invocation) {
         let pos = self.rules.positionals(inv);
         if pos.first().is_some_and(|a| a.text == "config")
             && let Some(key) = pos.get(1)
@@ -1379,7 +461,7 @@ impl Walker<'_> {
     }
 
     /// `git -c alias.x='!rm -rf ~' x`: an alias defined on the command line runs its body.
-    fn git_alias(&mut self, inv: &Invocation, f: &Frame) -> Option<Stdin> {
+    pub(super) fn git_alias(&mut self, inv: &Invocation, f: &Frame) -> Option<Stdin> {
         let pos = self.rules.positionals(inv);
         let sub = pos.first()?;
         let configured = self
@@ -1415,14 +497,7 @@ impl Walker<'_> {
         })
     }
 
-    fn compound_fn(&mut self, body: &CompoundCommand, stdin: Stdin, f: &Frame) -> Stdin {
-        // The body's positions belong to the source that defined it, not to the caller's: the
-        // caller's frame (base unset) reports the call site instead.
-        let cm = CharMap::new("");
-        self.compound(body, stdin, f, &cm)
-    }
-
-    fn source_builtin(
+    pub(super) fn source_builtin(
         &mut self,
         inv: &Invocation,
         stdin: Stdin,
@@ -1455,7 +530,7 @@ impl Walker<'_> {
         }
     }
 
-    fn shell_without_flag(
+    pub(super) fn shell_without_flag(
         &mut self,
         inv: &Invocation,
         stdin: Stdin,
@@ -1518,7 +593,7 @@ impl Walker<'_> {
         }
     }
 
-    fn interpreter(
+    pub(super) fn interpreter(
         &mut self,
         inv: &Invocation,
         language: &str,
@@ -1625,7 +700,7 @@ impl Walker<'_> {
         self.interpreter_code(inv, language, &text, span, true, f)
     }
 
-    fn interpreter_code(
+    pub(super) fn interpreter_code(
         &mut self,
         inv: &Invocation,
         language: &str,
@@ -1687,7 +762,7 @@ impl Walker<'_> {
         Stdin::Unknown(inv.program.clone())
     }
 
-    fn wrapper_for(&self, inv: &Invocation) -> Option<WrapperSpec> {
+    pub(super) fn wrapper_for(&self, inv: &Invocation) -> Option<WrapperSpec> {
         self.rules
             .wrappers_for(&inv.program)
             .into_iter()
@@ -1708,7 +783,13 @@ impl Walker<'_> {
             .cloned()
     }
 
-    fn wrapper(&mut self, inv: &Invocation, spec: &WrapperSpec, stdin: Stdin, f: &Frame) -> Stdin {
+    pub(super) fn wrapper(
+        &mut self,
+        inv: &Invocation,
+        spec: &WrapperSpec,
+        stdin: Stdin,
+        f: &Frame,
+    ) -> Stdin {
         let args = &inv.args;
         // `env -S 'rm -rf /'`: the string is split into a command line.
         if spec.mode == WrapperMode::Env
@@ -1943,7 +1024,7 @@ impl Walker<'_> {
 
     /// `find … -delete` and `find … -exec CMD {} ;`: the deletion or command applies to the
     /// starting points (or to what the name filters select under them).
-    fn find(&mut self, inv: &Invocation, f: &Frame) {
+    pub(super) fn find(&mut self, inv: &Invocation, f: &Frame) {
         let args = &inv.args;
         let first_expr = args
             .iter()
@@ -2070,178 +1151,10 @@ impl Walker<'_> {
     }
 
     // ----- judging ---------------------------------------------------------------------------
-
-    fn judge(&mut self, inv: Invocation, f: &Frame) {
-        let span = inv.span();
-        let cwd = self.cwd.clone();
-        let help = self.rules.is_help(&inv);
-        let matches = if help {
-            Vec::new()
-        } else {
-            self.rules.matches(&inv, cwd.as_deref())
-        };
-        // The strictest match wins; among equals the first in pack order (the more specific).
-        let best = matches
-            .into_iter()
-            .enumerate()
-            .max_by_key(|(i, m)| (m.rule.decision, m.rule.effect, std::cmp::Reverse(*i)))
-            .map(|(_, m)| m);
-        let operation = operation_name(self.rules, &inv);
-        let (finding, effect, scope, resource) = match best {
-            Some(m) => {
-                let class = m.class.map_or("", |c| c.describe());
-                let target = m.target.clone().unwrap_or_default();
-                let mut reason = m
-                    .rule
-                    .reason
-                    .replace("{program}", &inv.program)
-                    .replace("{target}", &target)
-                    .replace("{class}", class);
-                if let Some(instead) = &m.rule.instead {
-                    reason.push_str(&format!(
-                        "; instead: {}",
-                        instead.replace("{program}", &inv.program)
-                    ));
-                }
-                let resource = Resource {
-                    kind: if m.target.is_some() {
-                        "path".into()
-                    } else {
-                        "command".into()
-                    },
-                    name: m.target.clone().unwrap_or_else(|| operation.clone()),
-                };
-                let resource = if m.rule.id.starts_with("git.push") {
-                    Resource {
-                        kind: "git-branch".into(),
-                        name: resource.name,
-                    }
-                } else {
-                    resource
-                };
-                (
-                    Finding {
-                        rule: m.rule.id.clone(),
-                        decision: m.rule.decision,
-                        reason,
-                        span: m.span,
-                    },
-                    m.rule.effect,
-                    m.rule.scope.unwrap_or(Scope::Single),
-                    resource,
-                )
-            }
-            None => {
-                let effect = if help || self.rules.is_read_only(&inv.program) {
-                    Effect::Read
-                } else {
-                    Effect::Write
-                };
-                let (rule, reason) = if help {
-                    ("shell.help", format!("`{operation}` only shows help"))
-                } else {
-                    (
-                        "shell.no-rule",
-                        format!("no rule stops `{operation}` ({effect})"),
-                    )
-                };
-                (
-                    Finding {
-                        rule: rule.into(),
-                        decision: Decision::Allow,
-                        reason,
-                        span,
-                    },
-                    effect,
-                    if effect == Effect::Read {
-                        Scope::None
-                    } else {
-                        Scope::Single
-                    },
-                    Resource {
-                        kind: "command".into(),
-                        name: operation.clone(),
-                    },
-                )
-            }
-        };
-        let hints: Vec<String> = inv
-            .args
-            .iter()
-            .filter(|a| a.resolved)
-            .map(|a| a.text.clone())
-            .chain(f.hints.iter().cloned())
-            .chain(cwd.iter().cloned())
-            .collect();
-        let (environment, _) = self
-            .ctx
-            .environments
-            .resolve(hints.iter().map(String::as_str));
-        let raw = match self.root.get(span.start..span.end) {
-            Some(s) if f.base.is_some() && !s.is_empty() => s.to_owned(),
-            _ => std::iter::once(inv.program.as_str())
-                .chain(inv.args.iter().map(|a| a.text.as_str()))
-                .collect::<Vec<_>>()
-                .join(" "),
-        };
-        self.actions.push(Action {
-            principal: self.ctx.principal.clone(),
-            environment,
-            door: self.ctx.door.clone(),
-            language: Language::Shell,
-            operation,
-            resource,
-            effect,
-            blast_radius: BlastRadius::new(scope, ""),
-            raw,
-            span,
-            depth: f.depth,
-            via: f.via.clone(),
-            finding,
-        });
-    }
-
-    /// An `ask` action for input that cannot be judged (fail closed).
-    fn fail(&mut self, rule: &str, reason: &str, span: Span, f: &Frame) {
-        let (environment, _) = self
-            .ctx
-            .environments
-            .resolve(f.hints.iter().map(String::as_str));
-        let raw = self
-            .root
-            .get(span.start..span.end)
-            .unwrap_or("")
-            .chars()
-            .take(512)
-            .collect();
-        self.actions.push(Action {
-            principal: self.ctx.principal.clone(),
-            environment,
-            door: self.ctx.door.clone(),
-            language: Language::Shell,
-            operation: "unknown".into(),
-            resource: Resource {
-                kind: "code".into(),
-                name: "unknown".into(),
-            },
-            effect: Effect::Write,
-            blast_radius: BlastRadius::new(Scope::Unknown, "cannot be estimated"),
-            raw,
-            span,
-            depth: f.depth,
-            via: f.via.clone(),
-            finding: Finding {
-                rule: rule.into(),
-                decision: Decision::Ask,
-                reason: reason.into(),
-                span,
-            },
-        });
-    }
 }
 
 /// The SQL a database client runs from its command line (`psql -c`, `mysql -e`, `sqlite3 db 'SQL'`).
-fn embedded_sql(inv: &Invocation) -> Option<&Arg> {
+pub(super) fn embedded_sql(inv: &Invocation) -> Option<&Arg> {
     let flags: &[&str] = match inv.program.as_str() {
         "psql" | "pgcli" | "cockroach" | "usql" => &["-c", "--command"],
         "mysql" | "mariadb" | "mycli" => &["-e", "--execute"],
@@ -2258,95 +1171,19 @@ fn embedded_sql(inv: &Invocation) -> Option<&Arg> {
     inv.args.get(i + 1)
 }
 
-fn parser_options() -> brush_parser::ParserOptions {
-    brush_parser::ParserOptions {
-        tilde_expansion_at_word_start: true,
-        ..Default::default()
-    }
-}
-
 /// `/usr/bin/rm` → `rm`; `RM` → `rm` (case-insensitive file systems run it too).
-fn program_name(text: &str) -> String {
+pub(super) fn program_name(text: &str) -> String {
     let base = text.rsplit('/').next().unwrap_or(text);
     let base = if base.is_empty() { text } else { base };
     base.to_ascii_lowercase()
 }
 
 /// `-c`, `-lc`, `-xec`: a short-option cluster containing `flag`, where it takes the next word.
-fn is_short_cluster_with(arg: &str, flag: char) -> bool {
+pub(super) fn is_short_cluster_with(arg: &str, flag: char) -> bool {
     let b = arg.as_bytes();
     b.len() >= 2
         && b[0] == b'-'
         && b[1] != b'-'
         && arg[1..].chars().all(|c| c.is_ascii_alphabetic())
         && arg[1..].contains(flag)
-}
-
-/// `git push`, `kubectl delete`, `rm`: the program and its subcommand words.
-fn operation_name(rules: &RuleSet, inv: &Invocation) -> String {
-    let pos = rules.positionals(inv);
-    let mut op = inv.program.clone();
-    for a in pos.iter().take(2) {
-        if a.text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':')
-            && !a.text.is_empty()
-            && a.text.len() < 32
-        {
-            op.push(' ');
-            op.push_str(&a.text);
-        } else {
-            break;
-        }
-    }
-    for flag in inv
-        .args
-        .iter()
-        .filter(|a| a.text.starts_with('-') && a.text.len() < 24)
-        .take(3)
-    {
-        op.push(' ');
-        op.push_str(&flag.text);
-    }
-    op
-}
-
-/// The deepest bracket nesting, ignoring quotes roughly; a cheap guard before the parser.
-fn bracket_depth(src: &str) -> usize {
-    let (mut depth, mut max) = (0usize, 0usize);
-    let (mut in_single, mut in_backticks, mut escaped) = (false, false, false);
-    for c in src.chars() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        if in_single {
-            in_single = c != '\'';
-            continue;
-        }
-        let opens = match c {
-            '\\' => {
-                escaped = true;
-                continue;
-            }
-            '\'' => {
-                in_single = true;
-                continue;
-            }
-            '(' | '{' => true,
-            ')' | '}' => false,
-            '`' => {
-                in_backticks = !in_backticks;
-                in_backticks
-            }
-            _ => continue,
-        };
-        if opens {
-            depth += 1;
-            max = max.max(depth);
-        } else {
-            depth = depth.saturating_sub(1);
-        }
-    }
-    max
 }

@@ -1,0 +1,203 @@
+//! Turning one invocation into an [`Action`]: the strictest matching rule, its reason and span,
+//! the environment, and fail-closed actions for what cannot be judged.
+
+use super::*;
+
+impl Walker<'_> {
+    pub(super) fn judge(&mut self, inv: Invocation, f: &Frame) {
+        let span = inv.span();
+        let cwd = self.cwd.clone();
+        let help = self.rules.is_help(&inv);
+        let matches = if help {
+            Vec::new()
+        } else {
+            self.rules.matches(&inv, cwd.as_deref())
+        };
+        // The strictest match wins; among equals the first in pack order (the more specific).
+        let best = matches
+            .into_iter()
+            .enumerate()
+            .max_by_key(|(i, m)| (m.rule.decision, m.rule.effect, std::cmp::Reverse(*i)))
+            .map(|(_, m)| m);
+        let operation = operation_name(self.rules, &inv);
+        let (finding, effect, scope, resource) = match best {
+            Some(m) => {
+                let class = m.class.map_or("", |c| c.describe());
+                let target = m.target.clone().unwrap_or_default();
+                let mut reason = m
+                    .rule
+                    .reason
+                    .replace("{program}", &inv.program)
+                    .replace("{target}", &target)
+                    .replace("{class}", class);
+                if let Some(instead) = &m.rule.instead {
+                    reason.push_str(&format!(
+                        "; instead: {}",
+                        instead.replace("{program}", &inv.program)
+                    ));
+                }
+                let resource = Resource {
+                    kind: if m.target.is_some() {
+                        "path".into()
+                    } else {
+                        "command".into()
+                    },
+                    name: m.target.clone().unwrap_or_else(|| operation.clone()),
+                };
+                let resource = if m.rule.id.starts_with("git.push") {
+                    Resource {
+                        kind: "git-branch".into(),
+                        name: resource.name,
+                    }
+                } else {
+                    resource
+                };
+                (
+                    Finding {
+                        rule: m.rule.id.clone(),
+                        decision: m.rule.decision,
+                        reason,
+                        span: m.span,
+                    },
+                    m.rule.effect,
+                    m.rule.scope.unwrap_or(Scope::Single),
+                    resource,
+                )
+            }
+            None => {
+                let effect = if help || self.rules.is_read_only(&inv.program) {
+                    Effect::Read
+                } else {
+                    Effect::Write
+                };
+                let (rule, reason) = if help {
+                    ("shell.help", format!("`{operation}` only shows help"))
+                } else {
+                    (
+                        "shell.no-rule",
+                        format!("no rule stops `{operation}` ({effect})"),
+                    )
+                };
+                (
+                    Finding {
+                        rule: rule.into(),
+                        decision: Decision::Allow,
+                        reason,
+                        span,
+                    },
+                    effect,
+                    if effect == Effect::Read {
+                        Scope::None
+                    } else {
+                        Scope::Single
+                    },
+                    Resource {
+                        kind: "command".into(),
+                        name: operation.clone(),
+                    },
+                )
+            }
+        };
+        let hints: Vec<String> = inv
+            .args
+            .iter()
+            .filter(|a| a.resolved)
+            .map(|a| a.text.clone())
+            .chain(f.hints.iter().cloned())
+            .chain(cwd.iter().cloned())
+            .collect();
+        let (environment, _) = self
+            .ctx
+            .environments
+            .resolve(hints.iter().map(String::as_str));
+        let raw = match self.root.get(span.start..span.end) {
+            Some(s) if f.base.is_some() && !s.is_empty() => s.to_owned(),
+            _ => std::iter::once(inv.program.as_str())
+                .chain(inv.args.iter().map(|a| a.text.as_str()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        self.actions.push(Action {
+            principal: self.ctx.principal.clone(),
+            environment,
+            door: self.ctx.door.clone(),
+            language: Language::Shell,
+            operation,
+            resource,
+            effect,
+            blast_radius: BlastRadius::new(scope, ""),
+            raw,
+            span,
+            depth: f.depth,
+            via: f.via.clone(),
+            finding,
+        });
+    }
+
+    /// An `ask` action for input that cannot be judged (fail closed).
+    pub(super) fn fail(&mut self, rule: &str, reason: &str, span: Span, f: &Frame) {
+        let (environment, _) = self
+            .ctx
+            .environments
+            .resolve(f.hints.iter().map(String::as_str));
+        let raw = self
+            .root
+            .get(span.start..span.end)
+            .unwrap_or("")
+            .chars()
+            .take(512)
+            .collect();
+        self.actions.push(Action {
+            principal: self.ctx.principal.clone(),
+            environment,
+            door: self.ctx.door.clone(),
+            language: Language::Shell,
+            operation: "unknown".into(),
+            resource: Resource {
+                kind: "code".into(),
+                name: "unknown".into(),
+            },
+            effect: Effect::Write,
+            blast_radius: BlastRadius::new(Scope::Unknown, "cannot be estimated"),
+            raw,
+            span,
+            depth: f.depth,
+            via: f.via.clone(),
+            finding: Finding {
+                rule: rule.into(),
+                decision: Decision::Ask,
+                reason: reason.into(),
+                span,
+            },
+        });
+    }
+}
+
+/// `git push`, `kubectl delete`, `rm`: the program and its subcommand words.
+pub(super) fn operation_name(rules: &RuleSet, inv: &Invocation) -> String {
+    let pos = rules.positionals(inv);
+    let mut op = inv.program.clone();
+    for a in pos.iter().take(2) {
+        if a.text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':')
+            && !a.text.is_empty()
+            && a.text.len() < 32
+        {
+            op.push(' ');
+            op.push_str(&a.text);
+        } else {
+            break;
+        }
+    }
+    for flag in inv
+        .args
+        .iter()
+        .filter(|a| a.text.starts_with('-') && a.text.len() < 24)
+        .take(3)
+    {
+        op.push(' ');
+        op.push_str(&flag.text);
+    }
+    op
+}

@@ -1,0 +1,272 @@
+//! Simple commands: their words, assignments and redirections, and what files they write.
+//!
+//! Never runs anything: a redirection is judged as the write it would be (`> ~/.bashrc`).
+
+use super::*;
+
+impl Walker<'_> {
+    pub(super) fn simple(
+        &mut self,
+        sc: &SimpleCommand,
+        stdin: Stdin,
+        f: &Frame,
+        cm: &CharMap,
+    ) -> Stdin {
+        let mut stdin = stdin;
+        let mut assignments: Vec<(String, Value)> = Vec::new();
+        let mut argv: Vec<Arg> = Vec::new();
+        let mut contents: HashMap<usize, Stdin> = HashMap::new();
+        let mut items: Vec<&CommandPrefixOrSuffixItem> = Vec::new();
+        if let Some(prefix) = &sc.prefix {
+            items.extend(prefix.0.iter());
+        }
+        let name_index = items.len();
+        if let Some(suffix) = &sc.suffix {
+            items.extend(suffix.0.iter());
+        }
+        // Alias expansion of the command name.
+        if let Some(name) = &sc.word_or_name
+            && let Some(value) = self.aliases.get(&name.value).cloned()
+            && !self.calling.contains(&name.value)
+        {
+            let rest: Vec<&str> = sc
+                .suffix
+                .iter()
+                .flat_map(|s| s.0.iter())
+                .filter_map(|i| match i {
+                    CommandPrefixOrSuffixItem::Word(w) => Some(w.value.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let src = format!("{value} {}", rest.join(" "));
+            let span = self.word_span(name, f, cm);
+            self.calling.push(name.value.clone());
+            let out = self.nested(&src, span, f, format!("alias {}", name.value));
+            self.calling.pop();
+            return out;
+        }
+        for (i, item) in items.iter().enumerate() {
+            if i == name_index
+                && let Some(w) = &sc.word_or_name
+            {
+                argv.extend(self.eval_word(w, f, cm));
+            }
+            match item {
+                CommandPrefixOrSuffixItem::Word(w) => argv.extend(self.eval_word(w, f, cm)),
+                CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
+                    let value = match &a.value {
+                        ast::AssignmentValue::Scalar(v) => self.eval_joined(v, f, cm),
+                        ast::AssignmentValue::Array(items) => {
+                            let mut text = Vec::new();
+                            let mut resolved = true;
+                            for (_, v) in items {
+                                let val = self.eval_joined(v, f, cm);
+                                resolved &= val.resolved;
+                                text.push(val.text);
+                            }
+                            Value {
+                                text: text.join(" "),
+                                resolved,
+                            }
+                        }
+                    };
+                    let name = match &a.name {
+                        ast::AssignmentName::VariableName(n)
+                        | ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+                    };
+                    if i >= name_index {
+                        // `export X=1`: an argument of the builtin; it also sets the variable.
+                        let text = format!("{name}={}", value.text);
+                        argv.push(Arg {
+                            text,
+                            span: self.word_span(w, f, cm),
+                            resolved: value.resolved,
+                        });
+                    }
+                    assignments.push((name, value));
+                }
+                CommandPrefixOrSuffixItem::IoRedirect(r) => {
+                    if let Some(s) = self.redirect(r, f, cm) {
+                        stdin = s;
+                    }
+                }
+                CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
+                    let mut out = self.list(&sub.list, f, cm);
+                    // `source <(kubectl completion bash)`: code a known tool prints for this purpose.
+                    if matches!(out, Stdin::Unknown(_))
+                        && self.rules.is_trusted_code_producer(&sub.list.to_string())
+                    {
+                        out = Stdin::Known(String::new());
+                    }
+                    let span = f.map(cm.byte(sub.loc.start.index), cm.byte(sub.loc.end.index));
+                    contents.insert(argv.len(), out);
+                    argv.push(Arg {
+                        text: "/dev/fd/63".into(),
+                        span,
+                        resolved: true,
+                    });
+                }
+            }
+        }
+        if sc.word_or_name.is_some() && name_index == items.len() && argv.is_empty() {
+            // No suffix: the name was not yet evaluated.
+            if let Some(w) = &sc.word_or_name {
+                argv.extend(self.eval_word(w, f, cm));
+            }
+        }
+        if argv.is_empty() {
+            for (name, value) in assignments {
+                self.vars.insert(name, value);
+            }
+            let writes = std::mem::take(&mut self.pending_writes);
+            return self.record_writes(writes, Stdin::Known(String::new()));
+        }
+        for (name, value) in &assignments {
+            if matches!(
+                argv[0].text.as_str(),
+                "export" | "declare" | "typeset" | "local" | "readonly"
+            ) {
+                self.vars.insert(name.clone(), value.clone());
+            }
+        }
+        let writes = std::mem::take(&mut self.pending_writes);
+        let out = self.run(argv, stdin, contents, f);
+        self.record_writes(writes, out)
+    }
+
+    /// Files the command's output went to now hold that output; the pipeline gets nothing.
+    pub(super) fn record_writes(&mut self, writes: Vec<String>, out: Stdin) -> Stdin {
+        if writes.is_empty() {
+            return out;
+        }
+        for path in writes {
+            self.files.insert(path, out.clone());
+        }
+        Stdin::Terminal
+    }
+
+    /// Judges an output redirection; returns the new standard input for input redirections.
+    pub(super) fn redirect(&mut self, r: &IoRedirect, f: &Frame, cm: &CharMap) -> Option<Stdin> {
+        match r {
+            IoRedirect::File(_, kind, target) => match target {
+                IoFileRedirectTarget::Filename(w) => {
+                    let pseudo = match kind {
+                        IoFileRedirectKind::Write
+                        | IoFileRedirectKind::Clobber
+                        | IoFileRedirectKind::ReadAndWrite => ">",
+                        IoFileRedirectKind::Append => ">>",
+                        // `>& /dev/tcp/host/port`: a file name, not a descriptor number.
+                        IoFileRedirectKind::DuplicateOutput
+                            if !w.value.chars().all(|c| c.is_ascii_digit() || c == '-') =>
+                        {
+                            ">"
+                        }
+                        IoFileRedirectKind::Read => {
+                            let args = self.eval_word(w, f, cm);
+                            let span = self.word_span(w, f, cm);
+                            let known = args.first().and_then(|a| self.files.get(&a.text).cloned());
+                            let name = args.first().map_or(String::new(), |a| a.text.clone());
+                            // Reading a file is judged too: `nc host < ~/.aws/credentials`.
+                            self.judge(
+                                Invocation {
+                                    program: "<".into(),
+                                    program_span: span,
+                                    args,
+                                },
+                                f,
+                            );
+                            return Some(
+                                known.unwrap_or(Stdin::Unknown(format!("the file `{name}`"))),
+                            );
+                        }
+                        _ => return None,
+                    };
+                    let args = self.eval_word(w, f, cm);
+                    let span = self.word_span(w, f, cm);
+                    self.pending_writes
+                        .extend(args.iter().filter(|a| a.resolved).map(|a| a.text.clone()));
+                    if args.iter().all(|a| {
+                        a.resolved
+                            && matches!(
+                                a.text.as_str(),
+                                "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/tty"
+                            )
+                    }) {
+                        return None;
+                    }
+                    let inv = Invocation {
+                        program: pseudo.into(),
+                        program_span: span,
+                        args,
+                    };
+                    self.judge(inv, f);
+                    None
+                }
+                IoFileRedirectTarget::ProcessSubstitution(_, sub) => {
+                    let out = self.list(&sub.list, f, cm);
+                    Some(out)
+                }
+                // `>& /dev/tcp/host/port`: a file name where a descriptor number usually stands.
+                IoFileRedirectTarget::Duplicate(w)
+                    if !w.value.chars().all(|c| c.is_ascii_digit() || c == '-') =>
+                {
+                    let args = self.eval_word(w, f, cm);
+                    let span = self.word_span(w, f, cm);
+                    self.judge(
+                        Invocation {
+                            program: ">".into(),
+                            program_span: span,
+                            args,
+                        },
+                        f,
+                    );
+                    None
+                }
+                _ => None,
+            },
+            IoRedirect::HereDocument(_, doc) => {
+                let text = if doc.requires_expansion {
+                    let opts = parser_options();
+                    match brush_parser::word::parse_heredoc(&doc.doc.value, &opts) {
+                        Ok(pieces) => {
+                            let span = self.word_span(&doc.doc, f, cm);
+                            let v = self.eval_pieces(&pieces, span, f);
+                            v.text
+                        }
+                        Err(_) => doc.doc.value.clone(),
+                    }
+                } else {
+                    doc.doc.value.clone()
+                };
+                Some(Stdin::Known(text))
+            }
+            IoRedirect::HereString(_, w) => {
+                let v = self.eval_joined(w, f, cm);
+                Some(if v.resolved {
+                    Stdin::Known(v.text + "\n")
+                } else {
+                    Stdin::Unknown(format!("`{}`", w.value))
+                })
+            }
+            IoRedirect::OutputAndError(w, append) => {
+                let args = self.eval_word(w, f, cm);
+                if args.iter().all(|a| a.resolved && a.text == "/dev/null") {
+                    return None;
+                }
+                let span = self.word_span(w, f, cm);
+                let pseudo = if *append { ">>" } else { ">" };
+                self.judge(
+                    Invocation {
+                        program: pseudo.into(),
+                        program_span: span,
+                        args,
+                    },
+                    f,
+                );
+                None
+            }
+        }
+    }
+
+    // ----- words ---------------------------------------------------------------------------
+}
