@@ -263,3 +263,20 @@ fn inputs_that_made_the_parser_backtrack_are_answered() {
         "allow"
     );
 }
+
+#[test]
+fn input_that_made_the_parser_panic_is_answered_without_a_panic() {
+    let path = format!(
+        "{}/../../fuzz/regressions/shell-panic-huge-fd-number",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let out = blastwall(
+        &["check"],
+        serde_json::json!({"tool": "shell", "command": String::from_utf8_lossy(&bytes)})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

@@ -210,6 +210,17 @@ impl Walker<'_> {
             );
             return Stdin::Unknown("deeply nested code".into());
         }
+        if has_oversized_descriptor(src) {
+            // The parser panics on descriptor numbers beyond i32 (`&111111111111>`); bash
+            // rejects them too.
+            self.fail(
+                "shell.unparseable",
+                "a redirection names a file descriptor number too large to exist; blastwall cannot tell what it would run",
+                frame.map(0, src.len()),
+                frame,
+            );
+            return Stdin::Unknown("unparseable code".into());
+        }
         let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut parser = brush_parser::Parser::new(
                 std::io::BufReader::new(src.as_bytes()),
@@ -453,6 +464,23 @@ fn parser_options() -> brush_parser::ParserOptions {
         tilde_expansion_at_word_start: true,
         ..Default::default()
     }
+}
+
+/// Does a run of ten or more digits stand right before a redirection operator?
+fn has_oversized_descriptor(src: &str) -> bool {
+    let b = src.as_bytes();
+    let mut run = 0usize;
+    for &c in b {
+        if c.is_ascii_digit() {
+            run += 1;
+        } else {
+            if run >= 10 && (c == b'<' || c == b'>') {
+                return true;
+            }
+            run = 0;
+        }
+    }
+    false
 }
 
 /// The deepest bracket nesting, ignoring quotes roughly; a cheap guard before the parser.
