@@ -231,26 +231,48 @@ fn replace_identifier(code: &str, from: &str, to: &str) -> String {
     out
 }
 
-/// Byte ranges of string literals in `code` (calls inside them are data, not calls).
-fn string_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut quote: Option<(char, usize)> = None;
+/// Walks `text` calling `visit(index, char, open_quote)` for every unescaped character, where
+/// `open_quote` is the quote (one of `quotes`) open before that character; stops when `visit`
+/// returns `true`. The one quote-aware scanner of this module.
+fn scan_quotes(
+    text: &str,
+    quotes: &[char],
+    mut visit: impl FnMut(usize, char, Option<char>) -> bool,
+) {
+    let mut open: Option<char> = None;
     let mut escaped = false;
-    for (i, c) in code.char_indices() {
+    for (i, c) in text.char_indices() {
         if escaped {
             escaped = false;
             continue;
         }
-        match (quote, c) {
-            (_, '\\') => escaped = true,
-            (Some((q, start)), c) if c == q => {
-                out.push(start..i);
-                quote = None;
-            }
-            (None, '"' | '\'') => quote = Some((c, i)),
+        if c == '\\' {
+            escaped = true;
+            continue;
+        }
+        if visit(i, c, open) {
+            return;
+        }
+        match open {
+            Some(q) if q == c => open = None,
+            None if quotes.contains(&c) => open = Some(c),
             _ => {}
         }
     }
+}
+
+/// Byte ranges of string literals in `code` (calls inside them are data, not calls).
+fn string_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    scan_quotes(code, &['"', '\''], |i, c, open| {
+        match open {
+            None if c == '"' || c == '\'' => start = i,
+            Some(q) if q == c => out.push(start..i),
+            _ => {}
+        }
+        false
+    });
     out
 }
 
@@ -361,29 +383,28 @@ fn argument_text(after: &str) -> (&str, usize) {
     let skipped = after.len() - trimmed.len();
     if let Some(inner) = trimmed.strip_prefix('(') {
         let mut depth = 1usize;
-        let mut quote: Option<char> = None;
-        let mut escaped = false;
-        for (i, c) in inner.char_indices() {
-            if escaped {
-                escaped = false;
-                continue;
+        let mut end = None;
+        scan_quotes(inner, &['"', '\'', '`'], |i, c, open| {
+            if open.is_some() {
+                return false;
             }
-            match (quote, c) {
-                (_, '\\') => escaped = true,
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '"' | '\'' | '`') => quote = Some(c),
-                (None, '(' | '[' | '{') => depth += 1,
-                (None, ')' | ']' | '}') => {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
                     depth -= 1;
                     if depth == 0 {
-                        return (&inner[..i], skipped + 1 + i + 1);
+                        end = Some(i);
+                        return true;
                     }
                 }
                 _ => {}
             }
-        }
-        return (inner, after.len());
+            false
+        });
+        return match end {
+            Some(i) => (&inner[..i], skipped + 1 + i + 1),
+            None => (inner, after.len()),
+        };
     }
     let end = trimmed.find([';', '\n']).unwrap_or(trimmed.len());
     (&trimmed[..end], skipped + end)

@@ -497,6 +497,29 @@ impl Walker<'_> {
         })
     }
 
+    /// What a script argument holds, when that can be known: the output of a process
+    /// substitution (`bash <(…)`), standard input (`/dev/stdin`, `-`), or a file written earlier
+    /// in the same input. `None` for a script file on disk, which is not visible here.
+    fn script_content(
+        &self,
+        inv: &Invocation,
+        script: &Arg,
+        stdin: &Stdin,
+        contents: &HashMap<usize, Stdin>,
+    ) -> Option<Stdin> {
+        let idx = inv.args.iter().position(|a| std::ptr::eq(a, script));
+        if let Some(c) = idx.and_then(|i| contents.get(&i)) {
+            return Some(c.clone());
+        }
+        if script.text == "/dev/stdin" || script.text == "-" {
+            return Some(stdin.clone());
+        }
+        if let Some(c) = self.files.get(&script.text) {
+            return Some(c.clone());
+        }
+        (!script.resolved).then(|| Stdin::Unknown(format!("the script `{}`", script.text)))
+    }
+
     pub(super) fn source_builtin(
         &mut self,
         inv: &Invocation,
@@ -507,10 +530,7 @@ impl Walker<'_> {
         let Some(file) = inv.args.first() else {
             return Stdin::Terminal;
         };
-        let content = contents.get(&0).cloned().or(match file.text.as_str() {
-            "/dev/stdin" | "-" => Some(stdin),
-            _ => None,
-        });
+        let content = self.script_content(inv, file, &stdin, contents);
         match content {
             Some(Stdin::Known(src)) => {
                 self.nested(&src, file.span, f, format!("{} <(…)", inv.program))
@@ -551,25 +571,14 @@ impl Walker<'_> {
                 .any(|a| a.text == "-s" || is_short_cluster_with(&a.text, 's'));
         let content = match pos.first() {
             _ if reads_stdin => stdin,
-            Some(script) => {
-                let idx = inv
-                    .args
-                    .iter()
-                    .position(|a| std::ptr::eq(a, *script))
-                    .unwrap_or(usize::MAX);
-                match contents.get(&idx).or_else(|| self.files.get(&script.text)) {
-                    Some(c) => c.clone(),
-                    None if script.text == "/dev/stdin" || script.text == "-" => stdin,
-                    None if !script.resolved => {
-                        Stdin::Unknown(format!("the script `{}`", script.text))
-                    }
-                    None => {
-                        // A script file: its content is not visible here.
-                        self.judge(inv.clone(), f);
-                        return Stdin::Unknown(inv.program.clone());
-                    }
+            Some(script) => match self.script_content(inv, script, &stdin, contents) {
+                Some(c) => c,
+                None => {
+                    // A script file: its content is not visible here.
+                    self.judge(inv.clone(), f);
+                    return Stdin::Unknown(inv.program.clone());
                 }
-            }
+            },
             None if inv.args.iter().any(|a| a.text == "-s") || pos.is_empty() => stdin,
             None => Stdin::Terminal,
         };
@@ -659,16 +668,9 @@ impl Walker<'_> {
                 return Stdin::Unknown(inv.program.clone());
             }
             None => {
-                let script = positionals(&inv.args, &[]).first().map(|a| (*a).clone());
-                let content = match &script {
-                    Some(s) if s.text == "-" || s.text == "/dev/stdin" => Some(stdin),
-                    Some(s) => {
-                        let idx = inv.args.iter().position(|a| a == s).unwrap_or(usize::MAX);
-                        contents
-                            .get(&idx)
-                            .or_else(|| self.files.get(&s.text))
-                            .cloned()
-                    }
+                let script = positionals(&inv.args, &[]).first().copied();
+                let content = match script {
+                    Some(s) => self.script_content(inv, s, &stdin, contents),
                     None => Some(stdin),
                 };
                 match content {
@@ -685,7 +687,11 @@ impl Walker<'_> {
                         self.judge(inv.clone(), f);
                         // `python manage.py flush`: the script is a program with rules of its own.
                         if let Some(script) = script {
-                            let at = inv.args.iter().position(|a| *a == script).unwrap_or(0);
+                            let at = inv
+                                .args
+                                .iter()
+                                .position(|a| std::ptr::eq(a, script))
+                                .unwrap_or(0);
                             let mut argv = inv.args[at..].to_vec();
                             argv[0].text = program_name(&argv[0].text);
                             let mut frame = f.clone();
