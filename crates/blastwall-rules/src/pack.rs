@@ -242,6 +242,18 @@ pub struct RuleMatch<'r> {
     pub class: Option<PathClass>,
 }
 
+impl RuleMatch<'_> {
+    /// What kind of thing the target is: `git-branch` for refspecs, `path` otherwise, `command`
+    /// when the rule has no target.
+    pub fn target_kind(&self) -> &'static str {
+        match (&self.target, &self.rule.targets_from) {
+            (None, _) => "command",
+            (Some(_), TargetMode::Refspecs) => "git-branch",
+            (Some(_), _) => "path",
+        }
+    }
+}
+
 /// Every loaded pack merged.
 #[derive(Clone, Debug, Default)]
 pub struct RuleSet {

@@ -43,9 +43,14 @@ pub fn render(input: &str, verdict: &Verdict) -> String {
         );
         let _ = writeln!(
             out,
-            "{indent}   effect {}, scope {}, environment {}, resource {} `{}`",
+            "{indent}   effect {}, blast radius {}{}, environment {}, resource {} `{}`",
             a.effect,
             scope_name(a.blast_radius.scope),
+            if a.blast_radius.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.blast_radius.note)
+            },
             a.environment,
             a.resource.kind,
             one_line(&a.resource.name, 80)

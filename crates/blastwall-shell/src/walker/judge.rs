@@ -20,7 +20,7 @@ impl Walker<'_> {
             .max_by_key(|(i, m)| (m.rule.decision, m.rule.effect, std::cmp::Reverse(*i)))
             .map(|(_, m)| m);
         let operation = operation_name(self.rules, &inv);
-        let (finding, effect, scope, resource) = match best {
+        let (finding, effect, radius, resource) = match best {
             Some(m) => {
                 let class = m.class.map_or("", |c| c.describe());
                 let target = m.target.clone().unwrap_or_default();
@@ -37,20 +37,13 @@ impl Walker<'_> {
                     ));
                 }
                 let resource = Resource {
-                    kind: if m.target.is_some() {
-                        "path".into()
-                    } else {
-                        "command".into()
-                    },
+                    kind: m.target_kind().into(),
                     name: m.target.clone().unwrap_or_else(|| operation.clone()),
                 };
-                let resource = if m.rule.id.starts_with("git.push") {
-                    Resource {
-                        kind: "git-branch".into(),
-                        name: resource.name,
-                    }
+                let note = if target.is_empty() {
+                    String::new()
                 } else {
-                    resource
+                    format!("{class} `{target}`")
                 };
                 (
                     Finding {
@@ -60,7 +53,7 @@ impl Walker<'_> {
                         span: m.span,
                     },
                     m.rule.effect,
-                    m.rule.scope.unwrap_or(Scope::Single),
+                    BlastRadius::new(m.rule.scope.unwrap_or(Scope::Single), note),
                     resource,
                 )
             }
@@ -86,11 +79,14 @@ impl Walker<'_> {
                         span,
                     },
                     effect,
-                    if effect == Effect::Read {
-                        Scope::None
-                    } else {
-                        Scope::Single
-                    },
+                    BlastRadius::new(
+                        if effect == Effect::Read {
+                            Scope::None
+                        } else {
+                            Scope::Single
+                        },
+                        "",
+                    ),
                     Resource {
                         kind: "command".into(),
                         name: operation.clone(),
@@ -125,7 +121,7 @@ impl Walker<'_> {
             operation,
             resource,
             effect,
-            blast_radius: BlastRadius::new(scope, ""),
+            blast_radius: radius,
             raw,
             span,
             depth: f.depth,
