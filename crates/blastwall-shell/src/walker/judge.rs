@@ -22,7 +22,15 @@ impl Walker<'_> {
         let operation = operation_name(self.rules, &inv);
         let (finding, effect, radius, resource) = match best {
             Some(m) => {
-                let class = m.class.map_or("", |c| c.describe());
+                let class = match (m.target_kind(), m.class) {
+                    ("git-branch", Some(PathClass::Protected)) => "a protected branch",
+                    ("git-branch", Some(PathClass::Unresolved)) => {
+                        "a branch only known when it runs"
+                    }
+                    ("git-branch", _) => "a branch",
+                    (_, Some(c)) => c.describe(),
+                    (_, None) => "",
+                };
                 let target = m.target.clone().unwrap_or_default();
                 let mut reason = m
                     .rule

@@ -8,7 +8,7 @@ use blastwall_core::{
     Action, BlastRadius, Context, Decision, Effect, Finding, Language, Registry, Resource, Scope,
     Span,
 };
-use blastwall_rules::{Arg, Invocation, RuleSet, WrapperMode, WrapperSpec, positionals};
+use blastwall_rules::{Arg, Invocation, PathClass, RuleSet, WrapperMode, WrapperSpec, positionals};
 use brush_parser::ast::{
     self, AndOr, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
     IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, Pipeline, SimpleCommand,
