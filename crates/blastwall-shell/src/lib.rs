@@ -55,6 +55,11 @@ impl Classifier for ShellClassifier {
     }
 
     fn classify(&self, input: &str, ctx: &Context, registry: &Registry) -> Vec<Action> {
-        walker::classify(&self.rules, &self.limits, input, ctx, registry)
+        // Defence in depth: the parser's known panics are caught where it is called; anything
+        // else that panics still fails closed instead of taking the door down.
+        let walk = std::panic::AssertUnwindSafe(|| {
+            walker::classify(&self.rules, &self.limits, input, ctx, registry)
+        });
+        std::panic::catch_unwind(walk).unwrap_or_else(|_| vec![walker::internal_error(input, ctx)])
     }
 }

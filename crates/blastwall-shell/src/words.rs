@@ -1,6 +1,29 @@
 //! Small pure helpers for words: ANSI-C escape decoding, brace expansion, character offsets.
 
-use brush_parser::word::{BraceExpressionMember, BraceExpressionOrText};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use brush_parser::word::{BraceExpressionMember, BraceExpressionOrText, WordPieceWithSource};
+
+/// Parses a word into its pieces. The parser panics on some malformed input (a `~N` directory
+/// stack index beyond `usize`); that is an unparseable word, not a crash.
+pub fn parse_word(raw: &str) -> Option<Vec<WordPieceWithSource>> {
+    let options = brush_parser::ParserOptions::default();
+    catch_unwind(AssertUnwindSafe(|| {
+        brush_parser::word::parse(raw, &options).ok()
+    }))
+    .ok()
+    .flatten()
+}
+
+/// Parses a here-document body (quotes are literal there), like [`parse_word`].
+pub fn parse_heredoc_body(raw: &str) -> Option<Vec<WordPieceWithSource>> {
+    let options = brush_parser::ParserOptions::default();
+    catch_unwind(AssertUnwindSafe(|| {
+        brush_parser::word::parse_heredoc(raw, &options).ok()
+    }))
+    .ok()
+    .flatten()
+}
 
 /// Decodes the escapes of `$'…'` strings and `echo -e` / `printf` formats: `\n`, `\t`, `\xHH`,
 /// `\NNN` (octal), `\uHHHH`, `\\`, `\'`, `\"`, `\e`.
@@ -93,8 +116,11 @@ pub fn brace_expand(raw: &str, limit: usize) -> Vec<String> {
         return vec![raw.to_owned()];
     }
     let options = brush_parser::ParserOptions::default();
-    match brush_parser::word::parse_brace_expansions(raw, &options) {
-        Ok(Some(pieces)) => {
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        brush_parser::word::parse_brace_expansions(raw, &options)
+    }));
+    match parsed {
+        Ok(Ok(Some(pieces))) => {
             let mut out = expand_seq(&pieces, limit);
             if out.is_empty() {
                 out.push(raw.to_owned());

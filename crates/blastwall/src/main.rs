@@ -56,6 +56,18 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    // The bash parser panics on some malformed input; the classifier catches that and answers
+    // `ask`, so keep its message off stderr (a door may show stderr to the agent). Any other
+    // panic is a bug and is reported as usual.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info
+            .location()
+            .is_some_and(|l| l.file().contains("brush-parser"))
+        {
+            default_hook(info);
+        }
+    }));
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("BLASTWALL_LOG"))
         .with_writer(std::io::stderr)
@@ -189,8 +201,29 @@ fn run() -> anyhow::Result<u8> {
     }
 }
 
-/// Judges one JSON request and writes one JSON line. Returns the exit code.
+/// Judges one JSON request and writes one JSON line. Returns the exit code. A panic anywhere in
+/// judging is answered with a refusal, never with silence or an allow.
 fn check_one(engine: &Engine, bytes: &[u8], out: &mut impl Write) -> u8 {
+    let mut buf = Vec::new();
+    let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_one_unguarded(engine, bytes, &mut buf)
+    }));
+    match judged {
+        Ok(code) => {
+            let _ = out.write_all(&buf);
+            code
+        }
+        Err(_) => {
+            write_invalid(
+                out,
+                "blastwall failed while judging this input (please report it)",
+            );
+            1
+        }
+    }
+}
+
+fn check_one_unguarded(engine: &Engine, bytes: &[u8], out: &mut impl Write) -> u8 {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {

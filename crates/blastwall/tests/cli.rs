@@ -280,3 +280,30 @@ fn input_that_made_the_parser_panic_is_answered_without_a_panic() {
     assert_eq!(out.status.code(), Some(3));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn input_that_made_the_word_parser_panic_is_answered() {
+    let path = format!(
+        "{}/../../fuzz/regressions/shell-panic-tilde-number",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let out = blastwall(
+        &["check"],
+        serde_json::json!({"tool": "shell", "command": String::from_utf8_lossy(&bytes)})
+            .to_string()
+            .as_bytes(),
+    );
+    // No crash: a decision (this garbage runs an unknown program, which no rule stops).
+    assert!(
+        matches!(out.status.code(), Some(0 | 2 | 3)),
+        "{:?}",
+        out.status
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["decision"].is_string());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    // The same word alone: the tilde index cannot be expanded, so the target is unknown.
+    let (_, v) = shell(&format!("rm -rf ~{}", "2".repeat(40)));
+    assert_eq!(v["decision"], "ask");
+}

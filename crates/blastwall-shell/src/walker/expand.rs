@@ -36,13 +36,12 @@ impl Walker<'_> {
                     .collect();
             }
         }
-        let opts = parser_options();
         brace_expand(&w.value, self.limits.max_brace_words)
             .into_iter()
             .map(|raw| {
-                let v = match brush_parser::word::parse(&raw, &opts) {
-                    Ok(pieces) => self.eval_pieces(&pieces, span, f),
-                    Err(_) => Value {
+                let v = match parse_word(&raw) {
+                    Some(pieces) => self.eval_pieces(&pieces, span, f),
+                    None => Value {
                         text: raw.clone(),
                         resolved: false,
                     },
@@ -59,9 +58,9 @@ impl Walker<'_> {
     /// Evaluates a word into one value (assignments, here-strings: no brace expansion).
     pub(super) fn eval_joined(&mut self, w: &ast::Word, f: &Frame, cm: &CharMap) -> Value {
         let span = self.word_span(w, f, cm);
-        match brush_parser::word::parse(&w.value, &parser_options()) {
-            Ok(pieces) => self.eval_pieces(&pieces, span, f),
-            Err(_) => Value {
+        match parse_word(&w.value) {
+            Some(pieces) => self.eval_pieces(&pieces, span, f),
+            None => Value {
                 text: w.value.clone(),
                 resolved: false,
             },
@@ -202,7 +201,7 @@ impl Walker<'_> {
         if !text.contains("$(") && !text.contains('`') {
             return;
         }
-        if let Ok(pieces) = brush_parser::word::parse(&format!("\"{text}\""), &parser_options()) {
+        if let Some(pieces) = parse_word(&format!("\"{text}\"")) {
             self.eval_pieces(&pieces, f.fallback, f);
         }
     }

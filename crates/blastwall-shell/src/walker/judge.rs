@@ -205,3 +205,29 @@ pub(super) fn operation_name(rules: &RuleSet, inv: &Invocation) -> String {
     }
     op
 }
+
+/// The action for an input whose classification failed inside blastwall itself: `ask`, with a
+/// reason that says so.
+pub(crate) fn internal_error(input: &str, ctx: &Context) -> Action {
+    let span = Span::new(0, input.len());
+    Action {
+        principal: ctx.principal.clone(),
+        environment: ctx.environments.resolve(std::iter::empty()).0,
+        door: ctx.door.clone(),
+        language: Language::Shell,
+        operation: "unknown".into(),
+        resource: Resource { kind: "code".into(), name: "unknown".into() },
+        effect: Effect::Write,
+        blast_radius: BlastRadius::new(Scope::Unknown, "cannot be estimated"),
+        raw: input.chars().take(512).collect(),
+        span,
+        depth: 0,
+        via: Vec::new(),
+        finding: Finding {
+            rule: "shell.internal-error".into(),
+            decision: Decision::Ask,
+            reason: "blastwall failed while reading this command (please report it); a human should check it".into(),
+            span,
+        },
+    }
+}

@@ -17,12 +17,14 @@ use brush_parser::word::{Parameter, ParameterExpr, TildeExpr, WordPiece, WordPie
 
 use crate::code::{self, Found};
 use crate::producers;
-use crate::words::{CharMap, brace_expand, decode_escapes};
+use crate::words::{CharMap, brace_expand, decode_escapes, parse_heredoc_body, parse_word};
 
 mod dispatch;
 mod expand;
 mod judge;
 mod simple;
+
+pub(crate) use judge::internal_error;
 
 /// Bounds that keep classification fast and finite on hostile input. Past any of them the input
 /// is `ask`, with a reason naming the bound.

@@ -226,14 +226,13 @@ impl Walker<'_> {
             },
             IoRedirect::HereDocument(_, doc) => {
                 let text = if doc.requires_expansion {
-                    let opts = parser_options();
-                    match brush_parser::word::parse_heredoc(&doc.doc.value, &opts) {
-                        Ok(pieces) => {
+                    match parse_heredoc_body(&doc.doc.value) {
+                        Some(pieces) => {
                             let span = self.word_span(&doc.doc, f, cm);
                             let v = self.eval_pieces(&pieces, span, f);
                             v.text
                         }
-                        Err(_) => doc.doc.value.clone(),
+                        None => doc.doc.value.clone(),
                     }
                 } else {
                     doc.doc.value.clone()
