@@ -18,6 +18,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("databases", include_str!("../packs/databases.toml")),
     ("system", include_str!("../packs/system.toml")),
     ("network", include_str!("../packs/network.toml")),
+    ("windows", include_str!("../packs/windows.toml")),
 ];
 
 /// A pack that could not be loaded.
