@@ -91,6 +91,14 @@ pub struct ProgramSpec {
     /// (`echo FLUSHALL | redis-cli`): known input becomes arguments.
     #[serde(default)]
     pub stdin_as_args: bool,
+    /// Options whose value is shell source the program runs: `OPT` (`fly ssh console -C CMD`)
+    /// or `OPT:PREFIX` where the value starts with PREFIX (`git -c core.pager=CMD`,
+    /// `ssh -o ProxyCommand=CMD`, `vim -c '!CMD'` as `-c:!`).
+    #[serde(default)]
+    pub shell_options: Vec<String>,
+    /// The command this program is equivalent to, its arguments appended (`rimraf` → `rm -rf`).
+    #[serde(default)]
+    pub equivalent: Vec<String>,
 }
 
 /// How a wrapper passes control to the command it wraps.
@@ -390,6 +398,43 @@ impl RuleSet {
             .into_iter()
             .map(|i| &self.rules[i])
             .filter(move |r| any_glob(&r.programs, program))
+    }
+
+    /// The shell source carried in option values of `inv` (`ssh -o ProxyCommand=…`), with the
+    /// argument each came from.
+    pub fn shell_option_values<'a>(&self, inv: &'a Invocation) -> Vec<(String, &'a Arg)> {
+        let mut out = Vec::new();
+        for spec in self.program_specs(&inv.program) {
+            for entry in &spec.shell_options {
+                let (opt, prefix) = entry.split_once(':').unwrap_or((entry.as_str(), ""));
+                for (i, a) in inv.args.iter().enumerate() {
+                    let value = if a.text == opt {
+                        inv.args.get(i + 1).map(|v| (v.text.as_str(), v))
+                    } else if let Some(v) =
+                        a.text.strip_prefix(opt).and_then(|r| r.strip_prefix('='))
+                    {
+                        Some((v, a))
+                    } else if opt.len() == 2
+                        && opt.starts_with('-')
+                        && a.text.len() > 2
+                        && a.text.starts_with(opt)
+                        && !a.text.starts_with("--")
+                    {
+                        // `-oProxyCommand=…`: a short option with its value attached.
+                        Some((&a.text[2..], a))
+                    } else {
+                        None
+                    };
+                    if let Some((v, arg)) = value
+                        && let Some(code) = v.strip_prefix(prefix)
+                        && !code.trim().is_empty()
+                    {
+                        out.push((code.to_owned(), arg));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// How to read `program`'s command line: the first spec naming it that lists value options

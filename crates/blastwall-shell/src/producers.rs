@@ -98,7 +98,7 @@ pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<
                 .find(|w| w[0] == "-name" || w[0] == "-iname")
                 .map(|w| w[1].as_str());
             Some(match name {
-                Some(n) => format!("{}/{n}\n", root.trim_end_matches('/')),
+                Some(n) => format!("{}/**/{n}\n", root.trim_end_matches('/')),
                 None => format!("{}/*\n", root.trim_end_matches('/')),
             })
         }
@@ -125,6 +125,7 @@ pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<
             decode_hex(stdin?)
         }
         "basenc" if flags.contains(&"--base16") && flags.contains(&"-d") => decode_hex(stdin?),
+        "sed" if operands.len() == 1 && flags.is_empty() => sed_substitute(stdin?, operands[0]),
         "rev" => Some(
             stdin?
                 .lines()
@@ -136,6 +137,25 @@ pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<
         "tr" if operands.len() == 2 && flags.is_empty() => tr(stdin?, operands[0], operands[1]),
         _ => None,
     }
+}
+
+/// `sed 's|a|b|g'` with literal text (no regular-expression characters), the one sed script
+/// decoders use.
+fn sed_substitute(input: &str, script: &str) -> Option<String> {
+    let rest = script.strip_prefix('s')?;
+    let delim = rest.chars().next()?;
+    let parts: Vec<&str> = rest[delim.len_utf8()..].split(delim).collect();
+    let [from, to, flags] = parts.as_slice() else {
+        return None;
+    };
+    if from.is_empty() || from.contains(['.', '*', '[', ']', '^', '$', '\\', '+', '?', '(', ')']) {
+        return None;
+    }
+    Some(if flags.contains('g') {
+        input.replace(from, to)
+    } else {
+        input.replacen(from, to, 1)
+    })
 }
 
 fn printf(args: &[String]) -> Option<String> {

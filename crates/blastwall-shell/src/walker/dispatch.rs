@@ -139,13 +139,87 @@ impl Walker<'_> {
 
         // A file written or downloaded earlier in the same input runs what it holds.
         if first.text.contains('/')
-            && let Some(content) = self.files.get(&first.text).cloned()
+            && let Some(content) = self.file_content(&first.text)
         {
             return self.run_file_content(&inv, &first.text, content, f);
         }
         self.note_downloads(&inv);
+        // Option values that are shell source (`ssh -o ProxyCommand=…`, `git -c core.pager=…`).
+        for (code, arg) in self.rules.shell_option_values(&inv) {
+            let via = format!(
+                "{} {}",
+                inv.program,
+                arg.text.split('=').next().unwrap_or("")
+            );
+            if arg.resolved {
+                self.nested(&code, arg.span, f, via);
+            } else {
+                self.fail(
+                    "shell.dynamic-code",
+                    &format!(
+                        "`{}` runs `{code}`, which is only known when it runs",
+                        inv.program
+                    ),
+                    arg.span,
+                    f,
+                );
+            }
+        }
+        // Programs equivalent to a command (`rimraf` → `rm -rf`).
+        if let Some(spec) = self
+            .rules
+            .program_spec(&program)
+            .filter(|p| !p.equivalent.is_empty())
+        {
+            let mut argv: Vec<Arg> = spec
+                .equivalent
+                .iter()
+                .map(|w| Arg {
+                    text: w.clone(),
+                    span: first.span,
+                    resolved: true,
+                })
+                .collect();
+            argv.extend(inv.args.iter().cloned());
+            let mut frame = f.clone();
+            frame.via.push(program.clone());
+            return self.run(argv, stdin, HashMap::new(), &frame);
+        }
+        // Output of something unknowable piped to a raw network socket (`env | nc host 80`).
+        if matches!(
+            program.as_str(),
+            "nc" | "ncat" | "netcat" | "socat" | "telnet" | "nc.openbsd" | "nc.traditional"
+        ) && let Stdin::Unknown(what) = &stdin
+        {
+            let reason = format!(
+                "sends the output of {what} to a raw network socket: data (often secrets) leaves the machine"
+            );
+            self.fail("net.exfiltration", &reason, inv.span(), f);
+            return Stdin::Unknown(program);
+        }
+        if let Some(out) = self.npm_script(&inv, f) {
+            return out;
+        }
 
         match program.as_str() {
+            // `trap 'rm -rf ~' EXIT`: the handler runs when the signal comes.
+            "trap" => {
+                if let Some(handler) = inv.args.first().filter(|a| !a.text.starts_with('-'))
+                    && !handler.text.is_empty()
+                {
+                    return if handler.resolved {
+                        self.nested(&handler.text.clone(), handler.span, f, "trap".into())
+                    } else {
+                        self.fail(
+                            "shell.dynamic-code",
+                            "a trap handler built at run time",
+                            handler.span,
+                            f,
+                        );
+                        Stdin::Unknown("trap".into())
+                    };
+                }
+            }
             "eval" => {
                 let words: Vec<&str> = inv.args.iter().map(|a| a.text.as_str()).collect();
                 if inv.args.iter().any(|a| !a.resolved) {
@@ -417,6 +491,32 @@ impl Walker<'_> {
             "wget" => &["-O", "--output-document"],
             "aria2c" => &["-o", "--out"],
             "http" | "https" | "xh" => &["-o", "--output"],
+            "git"
+                if self
+                    .rules
+                    .positionals(inv)
+                    .first()
+                    .is_some_and(|a| a.text == "clone") =>
+            {
+                let pos = self.rules.positionals(inv);
+                if let Some(url) = pos.get(1) {
+                    let dir = pos.get(2).map(|d| d.text.clone()).unwrap_or_else(|| {
+                        url.text
+                            .trim_end_matches('/')
+                            .trim_end_matches(".git")
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or("")
+                            .to_owned()
+                    });
+                    let what = format!("`git clone {}`", url.text);
+                    self.files.insert(
+                        format!("{}/", dir.trim_end_matches('/')),
+                        Stdin::Unknown(what),
+                    );
+                }
+                return;
+            }
             "scp" | "rsync" | "gsutil" | "aws" => {
                 if let Some(last) = inv
                     .args
@@ -430,9 +530,25 @@ impl Walker<'_> {
             }
             _ => return,
         };
+        let dir = inv
+            .args
+            .windows(2)
+            .find(|w| w[0].text == "-d" || w[0].text == "--dir")
+            .filter(|_| inv.program == "aria2c")
+            .map(|w| w[1].text.clone());
         for (i, a) in inv.args.iter().enumerate() {
-            let value = if flags.contains(&a.text.as_str()) {
-                inv.args.get(i + 1).map(|v| v.text.clone())
+            // `-sLo FILE`: a short-option cluster ending with the output flag.
+            let cluster = a.text.len() > 2
+                && a.text.starts_with('-')
+                && !a.text.starts_with("--")
+                && flags
+                    .iter()
+                    .any(|fl| fl.len() == 2 && a.text.ends_with(&fl[1..]));
+            let value = if flags.contains(&a.text.as_str()) || cluster {
+                inv.args.get(i + 1).map(|v| match &dir {
+                    Some(d) => format!("{}/{}", d.trim_end_matches('/'), v.text),
+                    None => v.text.clone(),
+                })
             } else {
                 flags
                     .iter()
@@ -444,6 +560,78 @@ impl Walker<'_> {
                     path,
                     Stdin::Unknown(format!("`{}` (downloaded)", inv.program)),
                 );
+            }
+        }
+    }
+
+    /// What a file written, downloaded or cloned earlier in the same input holds.
+    pub(super) fn file_content(&self, path: &str) -> Option<Stdin> {
+        let norm = blastwall_rules::normalize_path(path);
+        self.files
+            .get(path)
+            .or_else(|| self.files.get(&norm))
+            .cloned()
+            .or_else(|| {
+                self.files.iter().find_map(|(k, v)| {
+                    let dir = k.strip_suffix('/')?;
+                    let dir = blastwall_rules::normalize_path(dir);
+                    (norm.starts_with(&format!("{dir}/"))).then(|| v.clone())
+                })
+            })
+    }
+
+    /// `npm pkg set scripts.NAME='…'` then `npm run NAME` (or `npm install` for the install
+    /// hooks): the script runs.
+    fn npm_script(&mut self, inv: &Invocation, f: &Frame) -> Option<Stdin> {
+        if !matches!(inv.program.as_str(), "npm" | "pnpm" | "yarn" | "bun") {
+            return None;
+        }
+        let pos = self.rules.positionals(inv);
+        let words: Vec<&str> = pos.iter().map(|a| a.text.as_str()).collect();
+        match words.as_slice() {
+            ["pkg", "set", rest @ ..] => {
+                for kv in rest {
+                    if let Some((name, body)) =
+                        kv.strip_prefix("scripts.").and_then(|r| r.split_once('='))
+                    {
+                        self.npm_scripts.insert(name.to_owned(), body.to_owned());
+                    }
+                }
+                None
+            }
+            ["set-script", name, body, ..] => {
+                self.npm_scripts
+                    .insert((*name).to_owned(), (*body).to_owned());
+                None
+            }
+            _ => {
+                let hooks: Vec<String> = match words.as_slice() {
+                    ["run" | "run-script", name, ..] => vec![(*name).to_owned()],
+                    ["install" | "i" | "ci" | "add", ..] | [] => {
+                        ["preinstall", "install", "postinstall", "prepare"]
+                            .iter()
+                            .map(|s| (*s).to_owned())
+                            .collect()
+                    }
+                    [name, ..] => vec![(*name).to_owned()],
+                };
+                let bodies: Vec<(String, String)> = hooks
+                    .into_iter()
+                    .filter_map(|h| self.npm_scripts.get(&h).map(|b| (h, b.clone())))
+                    .collect();
+                if bodies.is_empty() {
+                    return None;
+                }
+                let mut out = Stdin::Terminal;
+                for (name, body) in bodies {
+                    out = self.nested(
+                        &body,
+                        inv.span(),
+                        f,
+                        format!("{} script {name}", inv.program),
+                    );
+                }
+                Some(out)
             }
         }
     }
@@ -514,8 +702,8 @@ impl Walker<'_> {
         if script.text == "/dev/stdin" || script.text == "-" {
             return Some(stdin.clone());
         }
-        if let Some(c) = self.files.get(&script.text) {
-            return Some(c.clone());
+        if let Some(c) = self.file_content(&script.text) {
+            return Some(c);
         }
         (!script.resolved).then(|| Stdin::Unknown(format!("the script `{}`", script.text)))
     }
@@ -569,7 +757,25 @@ impl Walker<'_> {
                 .iter()
                 .take_while(|a| a.text != "--")
                 .any(|a| a.text == "-s" || is_short_cluster_with(&a.text, 's'));
+        // `at -f FILE`: the file holds the commands.
+        let from_file = stdin_only
+            .then(|| {
+                inv.args
+                    .windows(2)
+                    .find(|w| w[0].text == "-f")
+                    .map(|w| w[1].clone())
+            })
+            .flatten();
         let content = match pos.first() {
+            _ if from_file.is_some() => from_file
+                .as_ref()
+                .and_then(|a| self.file_content(&a.text))
+                .unwrap_or_else(|| {
+                    Stdin::Unknown(format!(
+                        "the file `{}`",
+                        from_file.as_ref().map_or("", |a| a.text.as_str())
+                    ))
+                }),
             _ if reads_stdin => stdin,
             Some(script) => match self.script_content(inv, script, &stdin, contents) {
                 Some(c) => c,
@@ -837,7 +1043,15 @@ impl Walker<'_> {
             }
             if t.starts_with('-') && t.len() > 1 {
                 hints.push(t.to_owned());
+                // `-dmS name`: a short cluster whose last letter takes a value.
+                let cluster_value = !t.starts_with("--")
+                    && t.len() > 2
+                    && spec
+                        .value_options
+                        .iter()
+                        .any(|o| o.len() == 2 && t.ends_with(&o[1..]));
                 if spec.value_options.iter().any(|o| o == t)
+                    || cluster_value
                     || (sub_left > 0 && program_values.iter().any(|o| o == t))
                 {
                     if let Some(v) = args.get(i + 1) {
@@ -1020,6 +1234,18 @@ impl Walker<'_> {
             }
             _ => {
                 if inner.is_empty() {
+                    // `sudo -i <<< 'cmd'`, `su -s`: a login shell reading standard input.
+                    let shell = args.iter().any(|a| {
+                        matches!(a.text.as_str(), "-i" | "-s" | "--login" | "--shell" | "-")
+                    });
+                    if shell && !matches!(stdin, Stdin::Terminal) {
+                        let sh = Invocation {
+                            program: "sh".into(),
+                            program_span: inv.program_span,
+                            args: Vec::new(),
+                        };
+                        return self.shell_without_flag(&sh, stdin, &HashMap::new(), &frame);
+                    }
                     self.judge(inv.clone(), f);
                     return Stdin::Unknown(inv.program.clone());
                 }
@@ -1081,7 +1307,7 @@ impl Walker<'_> {
                 // as a recursive delete of `root/NAME` (`./*.pyc` is disposable, `./*.py` is not).
                 let target = match &name {
                     Some(n) => Arg {
-                        text: format!("{}/{}", root.text.trim_end_matches('/'), n.text),
+                        text: format!("{}/**/{}", root.text.trim_end_matches('/'), n.text),
                         span: n.span,
                         resolved: root.resolved && n.resolved,
                     },
@@ -1118,7 +1344,7 @@ impl Walker<'_> {
                 for root in roots.iter().take(4) {
                     let target = match &name {
                         Some(n) if filtered => Arg {
-                            text: format!("{}/{}", root.text, n.text),
+                            text: format!("{}/**/{}", root.text.trim_end_matches('/'), n.text),
                             span: n.span,
                             resolved: root.resolved && n.resolved,
                         },
@@ -1181,6 +1407,11 @@ pub(super) fn embedded_sql(inv: &Invocation) -> Option<&Arg> {
 pub(super) fn program_name(text: &str) -> String {
     let base = text.rsplit('/').next().unwrap_or(text);
     let base = if base.is_empty() { text } else { base };
+    // `vercel@latest` (run through npx): the package's program.
+    let base = match base.split_once('@') {
+        Some((name, _)) if !name.is_empty() => name,
+        _ => base,
+    };
     base.to_ascii_lowercase()
 }
 

@@ -105,7 +105,14 @@ impl Walker<'_> {
                 }
                 WordPiece::CommandSubstitution(src)
                 | WordPiece::BackquotedCommandSubstitution(src) => {
-                    let out = self.nested(src, span, f, "command substitution".into());
+                    // `$(<file)` is the file's content.
+                    let from_file = src.trim().strip_prefix('<').map(|p| p.trim().to_owned());
+                    let out = match from_file {
+                        Some(path) if !path.contains(char::is_whitespace) => self
+                            .file_content(&path)
+                            .unwrap_or_else(|| Stdin::Unknown(format!("the file `{path}`"))),
+                        _ => self.nested(src, span, f, "command substitution".into()),
+                    };
                     match out {
                         Stdin::Known(s) => text.push_str(s.trim_end_matches('\n')),
                         // `eval "$(direnv hook bash)"`: code a known tool prints for this purpose.

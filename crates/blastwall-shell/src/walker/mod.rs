@@ -139,6 +139,7 @@ pub(crate) fn classify(
         calling: Vec::new(),
         files: HashMap::new(),
         git_aliases: HashMap::new(),
+        npm_scripts: HashMap::new(),
         pending_writes: Vec::new(),
     };
     let frame = Frame {
@@ -171,6 +172,8 @@ struct Walker<'a> {
     files: HashMap<String, Stdin>,
     /// `git config alias.NAME 'body'` earlier in the same input.
     git_aliases: HashMap<String, String>,
+    /// `npm pkg set scripts.NAME='body'` earlier in the same input.
+    npm_scripts: HashMap<String, String>,
     /// Output redirections of the command being walked, recorded once its output is known.
     pending_writes: Vec<String>,
 }
@@ -315,7 +318,7 @@ impl Walker<'_> {
                 }
                 let writes = std::mem::replace(&mut self.pending_writes, outer);
                 let out = self.compound(cc, stdin, f, cm);
-                self.record_writes(writes, out)
+                self.record_writes(writes, out, f)
             }
             Command::Function(def) => {
                 self.functions

@@ -114,12 +114,31 @@ impl Walker<'_> {
                 argv.extend(self.eval_word(w, f, cm));
             }
         }
+        // Assignments are judged like `export` (`HISTFILE=`, `LD_PRELOAD=…`) when a rule names them.
+        if !assignments.is_empty() {
+            let args: Vec<Arg> = assignments
+                .iter()
+                .map(|(n, v)| Arg {
+                    text: format!("{n}={}", v.text),
+                    span: f.fallback,
+                    resolved: v.resolved,
+                })
+                .collect();
+            let inv = Invocation {
+                program: "export".into(),
+                program_span: f.fallback,
+                args,
+            };
+            if !self.rules.matches(&inv, None).is_empty() {
+                self.judge(inv, f);
+            }
+        }
         if argv.is_empty() {
             for (name, value) in assignments {
                 self.vars.insert(name, value);
             }
             let writes = std::mem::take(&mut self.pending_writes);
-            return self.record_writes(writes, Stdin::Known(String::new()));
+            return self.record_writes(writes, Stdin::Known(String::new()), f);
         }
         for (name, value) in &assignments {
             if matches!(
@@ -131,18 +150,54 @@ impl Walker<'_> {
         }
         let writes = std::mem::take(&mut self.pending_writes);
         let out = self.run(argv, stdin, contents, f);
-        self.record_writes(writes, out)
+        self.record_writes(writes, out, f)
     }
 
     /// Files the command's output went to now hold that output; the pipeline gets nothing.
-    pub(super) fn record_writes(&mut self, writes: Vec<String>, out: Stdin) -> Stdin {
+    pub(super) fn record_writes(&mut self, writes: Vec<String>, out: Stdin, f: &Frame) -> Stdin {
         if writes.is_empty() {
             return out;
         }
         for path in writes {
+            self.judge_planted_code(&path, &out, f);
             self.files.insert(path, out.clone());
         }
         Stdin::Terminal
+    }
+
+    /// Code written into a file that something runs later on its own (a shell start-up file, a
+    /// git hook, `setup.py`, `conftest.py`, a cron table) is judged as it is written.
+    pub(super) fn judge_planted_code(&mut self, path: &str, content: &Stdin, f: &Frame) {
+        let Stdin::Known(code) = content else { return };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let shell_startup = matches!(
+            name,
+            ".bashrc"
+                | ".zshrc"
+                | ".profile"
+                | ".bash_profile"
+                | ".zprofile"
+                | ".bash_login"
+                | ".zshenv"
+                | ".bash_logout"
+        );
+        let git_hook = path.contains(".git/hooks/");
+        let cron = path.contains("/cron") || path.contains("crontab");
+        let python_hook = matches!(
+            name,
+            "setup.py" | "conftest.py" | "sitecustomize.py" | "usercustomize.py" | "__init__.py"
+        );
+        if shell_startup || git_hook || cron {
+            let via = format!("written to {path}");
+            self.nested(&code.clone(), f.fallback, f, via);
+        } else if python_hook {
+            let inv = Invocation {
+                program: "python3".into(),
+                program_span: f.fallback,
+                args: Vec::new(),
+            };
+            self.interpreter_code(&inv, "python", &code.clone(), f.fallback, true, f);
+        }
     }
 
     /// Judges an output redirection; returns the new standard input for input redirections.
