@@ -133,6 +133,10 @@ pub struct WrapperSpec {
     pub skip: usize,
     #[serde(default)]
     pub mode: WrapperMode,
+    /// Images whose entrypoint is a known program (`hashicorp/terraform:1.8 destroy` runs
+    /// `terraform destroy`): pattern, program.
+    #[serde(default)]
+    pub entrypoints: Vec<(String, String)>,
 }
 
 /// A shell that runs source given with a flag, from a file, or on standard input.
@@ -429,7 +433,7 @@ impl RuleSet {
                         && let Some(code) = v.strip_prefix(prefix)
                         && !code.trim().is_empty()
                     {
-                        out.push((code.to_owned(), arg));
+                        out.push((json_commands(code), arg));
                     }
                 }
             }
@@ -682,6 +686,25 @@ impl RuleSet {
             })
         })
     }
+}
+
+/// `["mkfs …", "reboot"]` (a JSON list of commands, as cloud run-command APIs take them) → one
+/// line each; anything else unchanged.
+fn json_commands(code: &str) -> String {
+    let trimmed = code.trim();
+    if !trimmed.starts_with('[') {
+        return code.to_owned();
+    }
+    let mut out = Vec::new();
+    let mut rest = trimmed;
+    while let Some(start) = rest.find('"') {
+        let Some(len) = rest[start + 1..].find('"') else {
+            break;
+        };
+        out.push(rest[start + 1..start + 1 + len].replace("\\\"", "\""));
+        rest = &rest[start + len + 2..];
+    }
+    out.join("\n")
 }
 
 /// Path classes already computed for one invocation.

@@ -70,6 +70,11 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
                     let home = home_expression(args_text);
                     match literals.first() {
                         _ if home.1 => argv.push(home),
+                        // `open(F, ">/dev/sda")`: the mode characters are not part of the path.
+                        Some(Literal::Str(s, resolved)) if spec.equivalent == [">"] => argv.push((
+                            s.trim_start_matches(['>', '+', '<', ' ']).to_owned(),
+                            *resolved,
+                        )),
                         Some(Literal::Str(s, resolved)) => argv.push((s.clone(), *resolved)),
                         _ => argv.push(resolve_identifier(code, args_text.trim()).unwrap_or(home)),
                     }
@@ -110,6 +115,10 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
 
 /// Expressions that mean the home directory in each language.
 const HOME_EXPRESSIONS: &[&str] = &[
+    "path.expand(\"~\")",
+    "path.expand('~')",
+    "Sys.getenv(\"HOME\")",
+    "process.env.HOME",
     "environ[\"HOME\"]",
     "environ['HOME']",
     "getenv(\"HOME\")",
@@ -301,7 +310,28 @@ fn resolve_identifier(code: &str, ident: &str) -> Option<(String, bool)> {
     }
 }
 
+/// `''.join(map(chr, [114, 109]))`, `map { chr } (114, 109)`: text built from character codes.
+fn char_codes(args_text: &str) -> Option<String> {
+    if !args_text.contains("chr") && !args_text.contains("fromCharCode") {
+        return None;
+    }
+    let start = args_text.find(['[', '('].as_ref()).map(|i| i + 1)?;
+    let digits: String = args_text[start..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit() || *c == ',' || c.is_whitespace())
+        .collect();
+    let codes: Vec<u32> = digits
+        .split(',')
+        .filter_map(|d| d.trim().parse().ok())
+        .collect();
+    (codes.len() >= 3).then(|| codes.into_iter().filter_map(char::from_u32).collect())
+}
+
 fn shell_call(language: &str, args_text: &str, literals: &[Literal]) -> Found {
+    if let Some(text) = char_codes(args_text) {
+        return Found::Shell(text);
+    }
     if args_text.contains("b64decode")
         || args_text.contains("Buffer.from") && args_text.contains("base64")
     {
@@ -344,6 +374,9 @@ fn shell_call(language: &str, args_text: &str, literals: &[Literal]) -> Found {
 /// Offsets where `name` is called: not preceded by an identifier character, followed by `(` or
 /// (Perl/Ruby style) a space and a quote.
 fn call_sites(code: &str, name: &str, bare: bool) -> Vec<usize> {
+    if name.contains('*') {
+        return pattern_call_sites(code, name);
+    }
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(i) = code[from..].find(name) {
@@ -356,6 +389,8 @@ fn call_sites(code: &str, name: &str, bare: bool) -> Vec<usize> {
         let after = code[at + name.len()..].trim_start();
         let bare_end = bare
             && (after.is_empty()
+                || (code[at + name.len()..].starts_with(' ')
+                    && after.starts_with(|c: char| c.is_alphanumeric() || c == '$' || c == '_'))
                 || after.starts_with([';', '}', ')', '\n'])
                 || after.starts_with("while")
                 || after.starts_with("for"));
@@ -368,6 +403,35 @@ fn call_sites(code: &str, name: &str, bare: bool) -> Vec<usize> {
             || bare_end
         {
             out.push(at);
+        }
+        if out.len() > 64 {
+            break;
+        }
+    }
+    out
+}
+
+/// Calls whose name matches a wildcard pattern (`.delete_*`, `terminate*`): every identifier
+/// (with its leading `.` for methods) directly followed by `(`.
+fn pattern_call_sites(code: &str, pattern: &str) -> Vec<usize> {
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'(' {
+            continue;
+        }
+        let mut start = i;
+        while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+            start -= 1;
+        }
+        if start == i {
+            continue;
+        }
+        if start > 0 && bytes[start - 1] == b'.' {
+            start -= 1;
+        }
+        if blastwall_core::glob::matches(pattern, &code[start..i]) {
+            out.push(start);
         }
         if out.len() > 64 {
             break;

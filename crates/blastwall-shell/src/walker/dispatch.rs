@@ -297,13 +297,46 @@ impl Walker<'_> {
                     return Stdin::Unknown(program);
                 }
             }
-            "make" | "gmake" => {
-                // `… | make -f -`: the recipes read from standard input are shell commands.
-                let from_stdin = inv
+            // `tee FILE`: FILE now holds standard input.
+            "tee" => {
+                for a in inv
+                    .args
+                    .iter()
+                    .filter(|a| a.resolved && !a.text.starts_with('-'))
+                {
+                    self.judge_planted_code(&a.text, &stdin, f);
+                    self.files.insert(a.text.clone(), stdin.clone());
+                }
+            }
+            // GNU sed's `e` command runs a shell command (`sed -n '1e rm -rf ~' file`).
+            "sed" | "gsed" => {
+                let scripts: Vec<&Arg> = inv
                     .args
                     .windows(2)
-                    .any(|w| w[0].text == "-f" && w[1].text == "-")
-                    || inv
+                    .filter(|w| w[0].text == "-e" || w[0].text == "--expression")
+                    .map(|w| &w[1])
+                    .chain(self.rules.positionals(&inv).into_iter().take(1))
+                    .collect();
+                for script in scripts {
+                    for cmd in script.text.split([';', '\n']) {
+                        let body = cmd.trim_start_matches(|c: char| {
+                            c.is_ascii_digit() || matches!(c, '$' | ',' | ' ' | '!')
+                        });
+                        if let Some(shell) = body.strip_prefix("e ").or_else(|| {
+                            body.strip_prefix('e')
+                                .filter(|r| r.starts_with(char::is_whitespace))
+                        }) {
+                            self.nested(shell.trim(), script.span, f, "sed e".into());
+                        }
+                    }
+                }
+            }
+            "make" | "gmake" => {
+                // `… | make -f -`: the recipes read from standard input are shell commands.
+                let from_stdin =
+                    inv.args.windows(2).any(|w| {
+                        w[0].text == "-f" && (w[1].text == "-" || w[1].text == "/dev/stdin")
+                    }) || inv
                         .args
                         .iter()
                         .any(|a| a.text == "--file=-" || a.text == "-f-");
@@ -1021,6 +1054,7 @@ impl Walker<'_> {
         let mut i = 0;
         // Skip the subcommand words (`kubectl exec`), options before them included.
         let mut sub_left = spec.subcommand.len();
+        let mut entrypoint: Option<Arg> = None;
         let mut skip_left = spec.skip;
         let mut hints = Vec::new();
         let program_values: Vec<String> = self
@@ -1073,13 +1107,26 @@ impl Walker<'_> {
             }
             if skip_left > 0 {
                 hints.push(t.to_owned());
+                if let Some((_, program)) = spec
+                    .entrypoints
+                    .iter()
+                    .find(|(image, _)| blastwall_core::glob::matches(image, t))
+                {
+                    entrypoint = Some(Arg {
+                        text: program.clone(),
+                        span: args[i].span,
+                        resolved: true,
+                    });
+                }
                 skip_left -= 1;
                 i += 1;
                 continue;
             }
             break;
         }
-        let inner: Vec<Arg> = args[i.min(args.len())..].to_vec();
+        // An image whose entrypoint is a known program runs it with the words that follow.
+        let mut inner: Vec<Arg> = entrypoint.into_iter().collect();
+        inner.extend(args[i.min(args.len())..].iter().cloned());
         let mut frame = f.clone();
         frame.depth += 1;
         frame.via.push(inv.program.clone());
@@ -1096,6 +1143,15 @@ impl Walker<'_> {
         match spec.mode {
             WrapperMode::ShellString => {
                 if inner.is_empty() {
+                    // `… | cmd.exe`, `… | ssh host`: the commands come on standard input.
+                    if !matches!(stdin, Stdin::Terminal) {
+                        let sh = Invocation {
+                            program: "sh".into(),
+                            program_span: inv.program_span,
+                            args: Vec::new(),
+                        };
+                        return self.shell_without_flag(&sh, stdin, &HashMap::new(), &frame);
+                    }
                     self.judge(inv.clone(), f);
                     return Stdin::Unknown(inv.program.clone());
                 }
