@@ -157,3 +157,46 @@ fn second_corpus_benign_cases_run() {
         );
     }
 }
+
+/// The third corpus was written blind (its author never saw blastwall) and measured before any
+/// rule was written for it: 81.0% of its destructive cases stopped, 1.44% of its benign ones.
+/// It is kept as a measurement: the floor below is what the suite guarantees today, and every
+/// miss is printed so that the next rule has its case.
+#[test]
+fn blind_corpus_rates() {
+    let engine = Engine::embedded();
+    let destructive = eval_cases("blind-destructive.jsonl");
+    let benign = eval_cases("blind-benign.jsonl");
+    let missed: Vec<&EvalCase> = destructive
+        .iter()
+        .filter(|c| engine.check_shell(&c.cmd).decision == Decision::Allow)
+        .collect();
+    let stopped: Vec<&EvalCase> = benign
+        .iter()
+        .filter(|c| engine.check_shell(&c.cmd).decision != Decision::Allow)
+        .collect();
+    let stop_rate = 1.0 - missed.len() as f64 / destructive.len() as f64;
+    let false_rate = stopped.len() as f64 / benign.len() as f64;
+    for c in &missed {
+        println!("missed  [{}] {}", c.cat, c.cmd);
+    }
+    for c in &stopped {
+        println!("stopped [{}] {}", c.cat, c.cmd);
+    }
+    println!(
+        "blind corpus: {:.2}% destructive stopped, {:.2}% benign stopped",
+        stop_rate * 100.0,
+        false_rate * 100.0
+    );
+    assert!(destructive.len() >= 1000 && benign.len() >= 900);
+    assert!(
+        stop_rate >= 0.98,
+        "destructive stopped fell to {:.2}%",
+        stop_rate * 100.0
+    );
+    assert!(
+        false_rate <= 0.01,
+        "benign stopped rose to {:.2}%",
+        false_rate * 100.0
+    );
+}
