@@ -327,12 +327,13 @@ impl NameIndex {
 
     /// Entries that may name `program`, in order (callers confirm wildcard ones).
     fn candidates(&self, program: &str) -> Vec<usize> {
-        let mut idx: Vec<usize> = self.literal.get(program).cloned().unwrap_or_default();
-        if !self.wildcard.is_empty() {
-            idx.extend(self.wildcard.iter().copied());
-            idx.sort_unstable();
-            idx.dedup();
+        let literal = self.literal.get(program).map_or(&[][..], Vec::as_slice);
+        if self.wildcard.is_empty() {
+            return literal.to_vec();
         }
+        let mut idx: Vec<usize> = literal.iter().chain(&self.wildcard).copied().collect();
+        idx.sort_unstable();
+        idx.dedup();
         idx
     }
 }
@@ -444,12 +445,17 @@ impl RuleSet {
     /// How to read `program`'s command line: the first spec naming it that lists value options
     /// (specs that only set help behaviour do not hide it).
     pub fn program_spec(&self, program: &str) -> Option<&ProgramSpec> {
-        let specs = self.program_specs(program);
-        specs
-            .iter()
-            .find(|p| !p.value_options.is_empty())
-            .or(specs.first())
-            .copied()
+        let mut first = None;
+        for i in self.index.programs.candidates(program) {
+            let p = &self.programs[i];
+            if any_glob(&p.names, program) {
+                if !p.value_options.is_empty() {
+                    return Some(p);
+                }
+                first.get_or_insert(p);
+            }
+        }
+        first
     }
 
     fn program_specs(&self, program: &str) -> Vec<&ProgramSpec> {

@@ -125,6 +125,8 @@ struct PatternSet {
     home: Vec<String>,
     /// Other wildcard patterns (`**/pgdata`, `*.db`) with their longest literal run.
     anywhere: Vec<(String, String)>,
+    /// Literal entries with a `/` (`vendor/bundle`), with `/entry` and `entry/` precomputed.
+    nested: Vec<(String, String, String)>,
 }
 
 impl PatternSet {
@@ -133,6 +135,10 @@ impl PatternSet {
         for p in patterns {
             if !has_wildcard(p) {
                 set.literal.insert(p.clone());
+                if p.contains('/') {
+                    set.nested
+                        .push((p.clone(), format!("/{p}"), format!("{p}/")));
+                }
             } else if p.starts_with('/') {
                 set.rooted.push(p.clone());
             } else if p.starts_with('~') {
@@ -183,8 +189,8 @@ impl PatternSet {
 
     /// Entries with a `/` in them (`vendor/bundle`) anywhere in the path.
     fn rooted_or_nested_match(&self, path: &str) -> bool {
-        self.literal.iter().filter(|l| l.contains('/')).any(|l| {
-            path == l || path.ends_with(&format!("/{l}")) || path.contains(&format!("{l}/"))
+        self.nested.iter().any(|(entry, as_suffix, as_prefix)| {
+            path == entry || path.ends_with(as_suffix.as_str()) || path.contains(as_prefix.as_str())
         })
     }
 }

@@ -431,9 +431,7 @@ impl Walker<'_> {
         }
         if let Some(spec) = self.wrapper_for(&inv) {
             // The wrapper itself may be what matters (`docker run --privileged`, `ssh -R`).
-            if !self.rules.matches(&inv, self.cwd.as_deref()).is_empty() {
-                self.judge(inv.clone(), f);
-            }
+            self.judge_if_matched(&inv, f);
             return self.wrapper(&inv, &spec, stdin, f);
         }
         if self.rules.shell_for(&program).is_some() {

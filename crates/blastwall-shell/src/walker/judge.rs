@@ -5,14 +5,36 @@ use super::*;
 
 impl Walker<'_> {
     pub(super) fn judge(&mut self, inv: Invocation, f: &Frame) {
-        let span = inv.span();
-        let cwd = self.cwd.clone();
         let help = self.rules.is_help(&inv);
         let matches = if help {
             Vec::new()
         } else {
-            self.rules.matches(&inv, cwd.as_deref())
+            self.rules.matches(&inv, self.cwd.as_deref())
         };
+        self.judge_with(inv, matches, help, f);
+    }
+
+    /// Judges the invocation only when a rule names it (a wrapper such as `docker run
+    /// --privileged`, an assignment such as `HISTFILE=`): no action for the harmless ones.
+    pub(super) fn judge_if_matched(&mut self, inv: &Invocation, f: &Frame) {
+        if self.rules.is_help(inv) {
+            return;
+        }
+        let matches = self.rules.matches(inv, self.cwd.as_deref());
+        if !matches.is_empty() {
+            self.judge_with(inv.clone(), matches, false, f);
+        }
+    }
+
+    fn judge_with(
+        &mut self,
+        inv: Invocation,
+        matches: Vec<blastwall_rules::RuleMatch<'_>>,
+        help: bool,
+        f: &Frame,
+    ) {
+        let span = inv.span();
+        let cwd = self.cwd.clone();
         // The strictest match wins; among equals the first in pack order (the more specific).
         let best = matches
             .into_iter()

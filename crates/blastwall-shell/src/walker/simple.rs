@@ -129,9 +129,7 @@ impl Walker<'_> {
                 program_span: f.fallback,
                 args,
             };
-            if !self.rules.matches(&inv, None).is_empty() {
-                self.judge(inv, f);
-            }
+            self.judge_if_matched(&inv, f);
         }
         if argv.is_empty() {
             for (name, value) in assignments {
