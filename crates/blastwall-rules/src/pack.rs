@@ -214,10 +214,10 @@ pub struct Rule {
     /// Some positional after the program must match one of these (wildcards): for verbs that may
     /// sit at any depth (`aws rds delete-db-instance`, `heroku apps:destroy`).
     #[serde(default)]
-    pub any_positional: Vec<String>,
+    pub any_positional: Patterns,
     /// No positional may match any of these (exceptions: `kubectl delete pod` is not `k8s.delete`).
     #[serde(default)]
-    pub no_positional: Vec<String>,
+    pub no_positional: Patterns,
     /// Each entry must be present; an entry may list alternatives with `|` (`-r|-R|--recursive`).
     #[serde(default)]
     pub flags: Vec<String>,
@@ -226,7 +226,7 @@ pub struct Rule {
     pub no_flags: Vec<String>,
     /// Some argument must match one of these wildcard patterns (`*0.0.0.0/0*`).
     #[serde(default)]
-    pub any_arg: Vec<String>,
+    pub any_arg: Patterns,
     /// Some target must be of one of these classes.
     #[serde(default)]
     pub targets: Vec<PathClass>,
@@ -243,6 +243,36 @@ pub struct Rule {
     /// What to do instead, shown after the reason.
     #[serde(default)]
     pub instead: Option<String>,
+}
+
+/// A list of wildcard patterns split once into exact words (a set lookup) and real patterns.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(from = "Vec<String>")]
+pub struct Patterns {
+    exact: std::collections::HashSet<String>,
+    wildcard: Vec<String>,
+}
+
+impl From<Vec<String>> for Patterns {
+    fn from(list: Vec<String>) -> Patterns {
+        let (wildcard, exact): (Vec<String>, Vec<String>) =
+            list.into_iter().partition(|p| glob::is_pattern(p));
+        Patterns {
+            exact: exact.into_iter().collect(),
+            wildcard,
+        }
+    }
+}
+
+impl Patterns {
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.wildcard.is_empty()
+    }
+
+    /// Does `text` match one of the patterns?
+    pub fn matches(&self, text: &str) -> bool {
+        self.exact.contains(text) || self.wildcard.iter().any(|p| glob::matches(p, text))
+    }
 }
 
 /// What matched: the rule, the part of the input it points at, and the target it is about.
@@ -579,12 +609,12 @@ impl RuleSet {
         if !rule.any_positional.is_empty() {
             let hit = positionals
                 .iter()
-                .find(|a| any_glob(&rule.any_positional, &a.text))?;
+                .find(|a| rule.any_positional.matches(&a.text))?;
             span = span.cover(hit.span);
         }
         if positionals
             .iter()
-            .any(|a| any_glob(&rule.no_positional, &a.text))
+            .any(|a| rule.no_positional.matches(&a.text))
         {
             return None;
         }
@@ -600,7 +630,7 @@ impl RuleSet {
             return None;
         }
         if !rule.any_arg.is_empty() {
-            let hit = inv.args.iter().find(|a| any_glob(&rule.any_arg, &a.text))?;
+            let hit = inv.args.iter().find(|a| rule.any_arg.matches(&a.text))?;
             span = span.cover(hit.span);
         }
         if rule.targets.is_empty() {
