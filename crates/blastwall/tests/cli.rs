@@ -24,6 +24,17 @@ fn blastwall(args: &[&str], stdin: &[u8]) -> Output {
     out
 }
 
+/// `check` on a fuzzer finding kept in `fuzz/regressions/`.
+fn check_regression(name: &str) -> Output {
+    let path = format!(
+        "{}/../../fuzz/regressions/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let json = serde_json::json!({"tool": "shell", "command": String::from_utf8_lossy(&bytes)});
+    blastwall(&["check"], json.to_string().as_bytes())
+}
+
 fn check(json: &str) -> (i32, serde_json::Value) {
     let out = blastwall(&["check"], json.as_bytes());
     let code = out.status.code().expect("exit code");
@@ -266,34 +277,14 @@ fn inputs_that_made_the_parser_backtrack_are_answered() {
 
 #[test]
 fn input_that_made_the_parser_panic_is_answered_without_a_panic() {
-    let path = format!(
-        "{}/../../fuzz/regressions/shell-panic-huge-fd-number",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let out = blastwall(
-        &["check"],
-        serde_json::json!({"tool": "shell", "command": String::from_utf8_lossy(&bytes)})
-            .to_string()
-            .as_bytes(),
-    );
+    let out = check_regression("shell-panic-huge-fd-number");
     assert_eq!(out.status.code(), Some(3));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
 
 #[test]
 fn input_that_made_the_word_parser_panic_is_answered() {
-    let path = format!(
-        "{}/../../fuzz/regressions/shell-panic-tilde-number",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let out = blastwall(
-        &["check"],
-        serde_json::json!({"tool": "shell", "command": String::from_utf8_lossy(&bytes)})
-            .to_string()
-            .as_bytes(),
-    );
+    let out = check_regression("shell-panic-tilde-number");
     // No crash: a decision (this garbage runs an unknown program, which no rule stops).
     assert!(
         matches!(out.status.code(), Some(0 | 2 | 3)),

@@ -716,6 +716,17 @@ impl Walker<'_> {
         })
     }
 
+    /// Standard input run as shell commands by a program that is not itself a shell
+    /// (`… | cmd.exe`, `sudo -i <<< '…'`).
+    fn shell_on_stdin(&mut self, inv: &Invocation, stdin: Stdin, f: &Frame) -> Stdin {
+        let sh = Invocation {
+            program: "sh".into(),
+            program_span: inv.program_span,
+            args: Vec::new(),
+        };
+        self.shell_without_flag(&sh, stdin, &HashMap::new(), f)
+    }
+
     /// What a script argument holds, when that can be known: the output of a process
     /// substitution (`bash <(…)`), standard input (`/dev/stdin`, `-`), or a file written earlier
     /// in the same input. `None` for a script file on disk, which is not visible here.
@@ -1143,12 +1154,7 @@ impl Walker<'_> {
                 if inner.is_empty() {
                     // `… | cmd.exe`, `… | ssh host`: the commands come on standard input.
                     if !matches!(stdin, Stdin::Terminal) {
-                        let sh = Invocation {
-                            program: "sh".into(),
-                            program_span: inv.program_span,
-                            args: Vec::new(),
-                        };
-                        return self.shell_without_flag(&sh, stdin, &HashMap::new(), &frame);
+                        return self.shell_on_stdin(inv, stdin, &frame);
                     }
                     self.judge(inv.clone(), f);
                     return Stdin::Unknown(inv.program.clone());
@@ -1293,12 +1299,7 @@ impl Walker<'_> {
                         matches!(a.text.as_str(), "-i" | "-s" | "--login" | "--shell" | "-")
                     });
                     if shell && !matches!(stdin, Stdin::Terminal) {
-                        let sh = Invocation {
-                            program: "sh".into(),
-                            program_span: inv.program_span,
-                            args: Vec::new(),
-                        };
-                        return self.shell_without_flag(&sh, stdin, &HashMap::new(), &frame);
+                        return self.shell_on_stdin(inv, stdin, &frame);
                     }
                     self.judge(inv.clone(), f);
                     return Stdin::Unknown(inv.program.clone());
