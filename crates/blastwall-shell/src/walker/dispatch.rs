@@ -194,7 +194,13 @@ impl Walker<'_> {
             let reason = format!(
                 "sends the output of {what} to a raw network socket: data (often secrets) leaves the machine"
             );
-            self.fail("net.exfiltration", &reason, inv.span(), f);
+            self.fail_with(
+                "net.exfiltration",
+                &reason,
+                inv.span(),
+                f,
+                Effect::Destructive,
+            );
             return Stdin::Unknown(program);
         }
         if let Some(out) = self.npm_script(&inv, f) {
@@ -293,7 +299,13 @@ impl Walker<'_> {
                         "`{program} apply {}` applies a plan saved with `-destroy`: every resource in it is deleted",
                         plan.text
                     );
-                    self.fail("iac.terraform.destroy-plan", &reason, inv.span(), f);
+                    self.fail_with(
+                        "iac.terraform.destroy-plan",
+                        &reason,
+                        inv.span(),
+                        f,
+                        Effect::Destructive,
+                    );
                     return Stdin::Unknown(program);
                 }
             }

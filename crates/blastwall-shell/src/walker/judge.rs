@@ -162,6 +162,18 @@ impl Walker<'_> {
 
     /// An `ask` action for input that cannot be judged (fail closed).
     pub(super) fn fail(&mut self, rule: &str, reason: &str, span: Span, f: &Frame) {
+        self.fail_with(rule, reason, span, f, Effect::Write);
+    }
+
+    /// Like [`Walker::fail`] for a mechanism that knows the effect (a saved destroy plan).
+    pub(super) fn fail_with(
+        &mut self,
+        rule: &str,
+        reason: &str,
+        span: Span,
+        f: &Frame,
+        effect: Effect,
+    ) {
         let (environment, _) = self
             .ctx
             .environments
@@ -183,7 +195,7 @@ impl Walker<'_> {
                 kind: "code".into(),
                 name: "unknown".into(),
             },
-            effect: Effect::Write,
+            effect,
             blast_radius: BlastRadius::new(Scope::Unknown, "cannot be estimated"),
             raw,
             span,
