@@ -143,7 +143,23 @@ impl Walker<'_> {
         {
             return self.run_file_content(&inv, &first.text, content, f);
         }
-        self.note_downloads(&inv);
+        for write in self.note_downloads(&inv) {
+            if let Some(path) = write.args.first().map(|a| a.text.clone())
+                && is_autorun_path(&path)
+            {
+                let reason = format!(
+                    "downloads code into `{path}`, which runs by itself later (a hook, start-up file or service)"
+                );
+                self.fail_with(
+                    "shell.planted-code",
+                    &reason,
+                    write.program_span,
+                    f,
+                    Effect::Destructive,
+                );
+            }
+            self.judge_if_matched(&write, f);
+        }
         // Option values that are shell source (`ssh -o ProxyCommand=…`, `git -c core.pager=…`).
         for (code, arg) in self.rules.shell_option_values(&inv) {
             let via = format!(
@@ -528,7 +544,9 @@ impl Walker<'_> {
     }
 
     /// `curl -o FILE`, `wget -O FILE`: FILE now holds something downloaded.
-    pub(super) fn note_downloads(&mut self, inv: &Invocation) {
+    /// Records files a download writes; returns those writes, to be judged like `>`.
+    pub(super) fn note_downloads(&mut self, inv: &Invocation) -> Vec<Invocation> {
+        let mut downloads = Vec::new();
         let flags: &[&str] = match inv.program.as_str() {
             "curl" => &["-o", "--output"],
             "wget" => &["-O", "--output-document"],
@@ -558,7 +576,7 @@ impl Walker<'_> {
                         Stdin::Unknown(what),
                     );
                 }
-                return;
+                return downloads;
             }
             "scp" | "rsync" | "gsutil" | "aws" => {
                 if let Some(last) = inv
@@ -569,9 +587,9 @@ impl Walker<'_> {
                     let what = format!("`{}` (a copy from elsewhere)", inv.program);
                     self.files.insert(last.text.clone(), Stdin::Unknown(what));
                 }
-                return;
+                return downloads;
             }
-            _ => return,
+            _ => return downloads,
         };
         let dir = inv
             .args
@@ -599,12 +617,24 @@ impl Walker<'_> {
                     .map(str::to_owned)
             };
             if let Some(path) = value {
+                // The download overwrites its target like `>` would (`curl -o /usr/sbin/sshd`).
+                let write = Invocation {
+                    program: ">".into(),
+                    program_span: a.span,
+                    args: vec![Arg {
+                        text: path.clone(),
+                        span: a.span,
+                        resolved: true,
+                    }],
+                };
+                downloads.push(write);
                 self.files.insert(
                     path,
                     Stdin::Unknown(format!("`{}` (downloaded)", inv.program)),
                 );
             }
         }
+        downloads
     }
 
     /// What a file written, downloaded or cloned earlier in the same input holds.
@@ -856,7 +886,41 @@ impl Walker<'_> {
                 Stdin::Unknown(inv.program.clone())
             }
             Stdin::Terminal => {
-                self.judge(inv.clone(), f);
+                // An interactive shell (`sudo /bin/bash`, `vim -c ':!/bin/sh'`, `find -exec sh -p`):
+                // what is typed into it later never passes through blastwall.
+                let informational = inv.args.iter().any(|a| {
+                    matches!(
+                        a.text.as_str(),
+                        "--version" | "-version" | "--help" | "-h" | "-n" | "--noexec"
+                    )
+                });
+                // A shell inside a container or on another host is that environment's business
+                // (`docker exec -it web bash`); here it is an escape from judging.
+                let remote = f.via.last().is_some_and(|w| {
+                    matches!(
+                        w.as_str(),
+                        "docker"
+                            | "podman"
+                            | "nerdctl"
+                            | "kubectl"
+                            | "oc"
+                            | "lxc"
+                            | "incus"
+                            | "ssh"
+                            | "multipass"
+                            | "toolbox"
+                            | "distrobox"
+                    )
+                });
+                if informational || remote {
+                    self.judge(inv.clone(), f);
+                } else {
+                    let reason = format!(
+                        "starts an interactive `{}`: whatever runs in it afterwards is never judged",
+                        inv.program
+                    );
+                    self.fail("shell.interactive", &reason, inv.span(), f);
+                }
                 Stdin::Unknown(inv.program.clone())
             }
         }

@@ -25,6 +25,7 @@ mod judge;
 mod simple;
 
 pub(crate) use judge::internal_error;
+use simple::is_autorun_path;
 
 /// Bounds that keep classification fast and finite on hostile input. Past any of them the input
 /// is `ask`, with a reason naming the bound.

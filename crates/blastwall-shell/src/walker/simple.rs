@@ -168,24 +168,11 @@ impl Walker<'_> {
     pub(super) fn judge_planted_code(&mut self, path: &str, content: &Stdin, f: &Frame) {
         let Stdin::Known(code) = content else { return };
         let name = path.rsplit('/').next().unwrap_or(path);
-        let shell_startup = matches!(
-            name,
-            ".bashrc"
-                | ".zshrc"
-                | ".profile"
-                | ".bash_profile"
-                | ".zprofile"
-                | ".bash_login"
-                | ".zshenv"
-                | ".bash_logout"
-        );
-        let git_hook = path.contains(".git/hooks/");
-        let cron = path.contains("/cron") || path.contains("crontab");
         let python_hook = matches!(
             name,
             "setup.py" | "conftest.py" | "sitecustomize.py" | "usercustomize.py" | "__init__.py"
         );
-        if shell_startup || git_hook || cron {
+        if is_autorun_path(path) && !python_hook {
             let via = format!("written to {path}");
             self.nested(&code.clone(), f.fallback, f, via);
         } else if python_hook {
@@ -321,4 +308,32 @@ impl Walker<'_> {
     }
 
     // ----- words ---------------------------------------------------------------------------
+}
+
+/// Files that run by themselves later: shell start-up files, git hooks, cron tables, services,
+/// Python start-up hooks.
+pub(super) fn is_autorun_path(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        ".bashrc"
+            | ".zshrc"
+            | ".profile"
+            | ".bash_profile"
+            | ".zprofile"
+            | ".bash_login"
+            | ".zshenv"
+            | ".bash_logout"
+            | "setup.py"
+            | "conftest.py"
+            | "sitecustomize.py"
+            | "usercustomize.py"
+    ) || path.contains(".git/hooks/")
+        || path.contains("/cron")
+        || path.contains("crontab")
+        || path.contains("/etc/profile.d/")
+        || path.contains("/systemd/system/")
+        || path.contains("LaunchAgents/")
+        || path.contains("LaunchDaemons/")
+        || path.contains("/etc/sudoers")
 }
