@@ -391,6 +391,24 @@ impl RuleSet {
                 message,
             })?;
         }
+        // Program names are matched lower-case (`Set-MpPreference`, `RM` on a case-insensitive
+        // file system).
+        let mut file = file;
+        for names in file
+            .rule
+            .iter_mut()
+            .map(|r| &mut r.programs)
+            .chain(file.program.iter_mut().map(|p| &mut p.names))
+            .chain(file.wrapper.iter_mut().map(|w| &mut w.names))
+            .chain(file.shell.iter_mut().map(|s| &mut s.names))
+            .chain(file.interpreter.iter_mut().map(|i| &mut i.names))
+        {
+            for n in names.iter_mut() {
+                if !n.starts_with('<') {
+                    *n = n.to_lowercase();
+                }
+            }
+        }
         self.packs.push(file.pack);
         for rule in file.rule {
             match self.rules.iter_mut().find(|r| r.id == rule.id) {

@@ -164,9 +164,20 @@ fn second_corpus_benign_cases_run() {
 /// miss is printed so that the next rule has its case.
 #[test]
 fn blind_corpus_rates() {
+    assert_rates("blind", 0.98, 0.01);
+}
+
+/// The fourth corpus, also written blind: 82.5% stopped and 1.56% benign stopped when first
+/// measured.
+#[test]
+fn second_blind_corpus_rates() {
+    assert_rates("blind2", 0.90, 0.01);
+}
+
+fn assert_rates(name: &str, min_stopped: f64, max_false: f64) {
     let engine = Engine::embedded();
-    let destructive = eval_cases("blind-destructive.jsonl");
-    let benign = eval_cases("blind-benign.jsonl");
+    let destructive = eval_cases(&format!("{name}-destructive.jsonl"));
+    let benign = eval_cases(&format!("{name}-benign.jsonl"));
     let missed: Vec<&EvalCase> = destructive
         .iter()
         .filter(|c| engine.check_shell(&c.cmd).decision == Decision::Allow)
@@ -184,18 +195,18 @@ fn blind_corpus_rates() {
         println!("stopped [{}] {}", c.cat, c.cmd);
     }
     println!(
-        "blind corpus: {:.2}% destructive stopped, {:.2}% benign stopped",
+        "{name} corpus: {:.2}% destructive stopped, {:.2}% benign stopped",
         stop_rate * 100.0,
         false_rate * 100.0
     );
-    assert!(destructive.len() >= 1000 && benign.len() >= 900);
+    assert!(destructive.len() >= 1000 && benign.len() >= 400);
     assert!(
-        stop_rate >= 0.98,
+        stop_rate >= min_stopped,
         "destructive stopped fell to {:.2}%",
         stop_rate * 100.0
     );
     assert!(
-        false_rate <= 0.01,
+        false_rate <= max_false,
         "benign stopped rose to {:.2}%",
         false_rate * 100.0
     );

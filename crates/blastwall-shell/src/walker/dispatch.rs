@@ -958,7 +958,9 @@ impl Walker<'_> {
                     .filter(|a| !a.text.starts_with('-'))
                     .cloned()
                     .collect();
-                if !files.is_empty() {
+                // Only where the words are input files (Perl and Ruby's `-n`/`-p` loops, awk);
+                // for Python and Node they are the script's own arguments.
+                if !files.is_empty() && matches!(language, "perl" | "ruby" | "awk") {
                     let reader = Invocation {
                         program: "cat".into(),
                         program_span: inv.program_span,
