@@ -222,6 +222,39 @@ impl Walker<'_> {
         if let Some(out) = self.npm_script(&inv, f) {
             return out;
         }
+        // An installer given a file downloaded earlier in the same input (`dpkg -i /tmp/u.deb`).
+        if matches!(
+            program.as_str(),
+            "dpkg"
+                | "rpm"
+                | "apt"
+                | "apt-get"
+                | "yum"
+                | "dnf"
+                | "zypper"
+                | "installer"
+                | "pip"
+                | "pip3"
+                | "npm"
+                | "gem"
+                | "msiexec"
+                | "pkg"
+                | "snap"
+                | "flatpak"
+                | "insmod"
+                | "modprobe"
+        ) && let Some(file) = inv
+            .args
+            .iter()
+            .find(|a| matches!(self.file_content(&a.text), Some(Stdin::Unknown(_))))
+        {
+            let reason = format!(
+                "installs `{}`, downloaded earlier in the same command: its code is only known when it runs",
+                file.text
+            );
+            self.fail("shell.unknown-code", &reason, inv.span(), f);
+            return Stdin::Unknown(program);
+        }
 
         match program.as_str() {
             // `trap 'rm -rf ~' EXIT`: the handler runs when the signal comes.
