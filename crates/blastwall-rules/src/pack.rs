@@ -133,6 +133,9 @@ pub struct WrapperSpec {
     pub skip: usize,
     #[serde(default)]
     pub mode: WrapperMode,
+    /// Flags that make a shell-string wrapper run its words as a command instead (`watch -x`).
+    #[serde(default)]
+    pub exec_flags: Vec<String>,
     /// Images whose entrypoint is a known program (`hashicorp/terraform:1.8 destroy` runs
     /// `terraform destroy`): pattern, program.
     #[serde(default)]

@@ -328,8 +328,57 @@ fn char_codes(args_text: &str) -> Option<String> {
     (codes.len() >= 3).then(|| codes.into_iter().filter_map(char::from_u32).collect())
 }
 
+/// `pack("H*", "726d…")` (Perl), `["726d…"].pack("H*")` (Ruby): text built from hex.
+fn hex_pack(args_text: &str, literals: &[Literal]) -> Option<String> {
+    if !args_text.contains("H*") {
+        return None;
+    }
+    let hex = literals.iter().find_map(|l| match l {
+        Literal::Str(s, true)
+            if s.len() >= 4 && s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Some(s.clone())
+        }
+        Literal::List(items) => items
+            .iter()
+            .find(|(s, _)| s.len() >= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(|(s, _)| s.clone()),
+        _ => None,
+    })?;
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect();
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `chr(114)+chr(109)+' -rf /srv'`: characters and literals joined with `+`.
+fn chr_concat(args_text: &str) -> Option<String> {
+    if !args_text.contains("chr(") || !args_text.contains('+') {
+        return None;
+    }
+    let mut out = String::new();
+    for part in args_text.split('+') {
+        let part = part.trim();
+        if let Some(n) = part.strip_prefix("chr(").and_then(|r| r.strip_suffix(')')) {
+            out.push(char::from_u32(n.trim().parse().ok()?)?);
+        } else if part.len() >= 2
+            && (part.starts_with('\'') && part.ends_with('\'')
+                || part.starts_with('"') && part.ends_with('"'))
+        {
+            out.push_str(&part[1..part.len() - 1]);
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
 fn shell_call(language: &str, args_text: &str, literals: &[Literal]) -> Found {
-    if let Some(text) = char_codes(args_text) {
+    if let Some(text) = char_codes(args_text)
+        .or_else(|| chr_concat(args_text))
+        .or_else(|| hex_pack(args_text, literals))
+    {
         return Found::Shell(text);
     }
     if args_text.contains("b64decode")

@@ -171,7 +171,7 @@ fn blind_corpus_rates() {
 /// measured.
 #[test]
 fn second_blind_corpus_rates() {
-    assert_rates("blind2", 0.90, 0.01);
+    assert_rates("blind2", 0.97, 0.01);
 }
 
 fn assert_rates(name: &str, min_stopped: f64, max_false: f64) {

@@ -1260,7 +1260,19 @@ impl Walker<'_> {
             );
             return Stdin::Unknown(inv.program.clone());
         }
-        match spec.mode {
+        let exec_instead = spec.exec_flags.iter().any(|x| {
+            args.iter().any(|a| {
+                a.text == *x
+                    || is_short_cluster_with(&a.text, x.chars().nth(1).unwrap_or('x'))
+                        && x.len() == 2
+            })
+        });
+        let mode = if exec_instead {
+            WrapperMode::Exec
+        } else {
+            spec.mode
+        };
+        match mode {
             WrapperMode::ShellString => {
                 if inner.is_empty() {
                     // `… | cmd.exe`, `… | ssh host`: the commands come on standard input.
