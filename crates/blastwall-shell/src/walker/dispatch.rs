@@ -565,19 +565,28 @@ impl Walker<'_> {
     ) -> Stdin {
         match content {
             Stdin::Known(src) => self.nested(&src, inv.span(), f, format!("file {path}")),
-            Stdin::Unknown(what) => {
-                let reason = format!(
-                    "runs `{path}`, which was written by {what} earlier in the same command: its code is only known when it runs"
-                );
-                self.fail("shell.unknown-code", &reason, inv.span(), f);
-                Stdin::Unknown(path.to_owned())
-            }
+            Stdin::Unknown(what) => self.unknown_code(
+                inv,
+                &format!("`{path}`, written by {what} earlier in the same command"),
+                f,
+            ),
             Stdin::Terminal => Stdin::Unknown(path.to_owned()),
         }
     }
 
-    /// `curl -o FILE`, `wget -O FILE`: FILE now holds something downloaded.
-    /// Records files a download writes; returns those writes, to be judged like `>`.
+    /// The one fail-closed finding for a program that runs code nobody can see yet: the output
+    /// of `what` (a download, a file written earlier, an unknown command).
+    fn unknown_code(&mut self, inv: &Invocation, what: &str, f: &Frame) -> Stdin {
+        let reason = format!(
+            "`{}` runs code from {what}, which is only known when it runs (for example a script downloaded from the network)",
+            inv.program
+        );
+        self.fail("shell.unknown-code", &reason, inv.span(), f);
+        Stdin::Unknown(inv.program.clone())
+    }
+
+    /// `curl -o FILE`, `wget -O FILE`: FILE now holds something downloaded; the writes are
+    /// returned, to be judged like `>`.
     pub(super) fn note_downloads(&mut self, inv: &Invocation) -> Vec<Invocation> {
         let mut downloads = Vec::new();
         let flags: &[&str] = match inv.program.as_str() {
@@ -840,14 +849,7 @@ impl Walker<'_> {
             Some(Stdin::Known(src)) => {
                 self.nested(&src, file.span, f, format!("{} <(…)", inv.program))
             }
-            Some(Stdin::Unknown(what)) => {
-                let reason = format!(
-                    "`{}` runs code produced by {what}, which is only known when it runs",
-                    inv.program
-                );
-                self.fail("shell.unknown-code", &reason, inv.span(), f);
-                Stdin::Unknown(inv.program.clone())
-            }
+            Some(Stdin::Unknown(what)) => self.unknown_code(inv, &what, f),
             _ => {
                 self.judge(inv.clone(), f);
                 Stdin::Unknown(inv.program.clone())
@@ -910,14 +912,7 @@ impl Walker<'_> {
                 let via = format!("piped into {}", inv.program);
                 self.nested(&src, inv.span(), f, via)
             }
-            Stdin::Unknown(what) => {
-                let reason = format!(
-                    "pipes {what} into `{}`: the code it runs is only known when it runs (for example a script downloaded from the network)",
-                    inv.program
-                );
-                self.fail("shell.unknown-code", &reason, inv.span(), f);
-                Stdin::Unknown(inv.program.clone())
-            }
+            Stdin::Unknown(what) => self.unknown_code(inv, &what, f),
             Stdin::Terminal => {
                 // An interactive shell (`sudo /bin/bash`, `vim -c ':!/bin/sh'`, `find -exec sh -p`):
                 // what is typed into it later never passes through blastwall.
@@ -1034,14 +1029,7 @@ impl Walker<'_> {
                 };
                 match content {
                     Some(Stdin::Known(src)) => (src, inv.span()),
-                    Some(Stdin::Unknown(what)) => {
-                        let reason = format!(
-                            "pipes {what} into `{}`: the code it runs is only known when it runs",
-                            inv.program
-                        );
-                        self.fail("shell.unknown-code", &reason, inv.span(), f);
-                        return Stdin::Unknown(inv.program.clone());
-                    }
+                    Some(Stdin::Unknown(what)) => return self.unknown_code(inv, &what, f),
                     _ => {
                         self.judge(inv.clone(), f);
                         // `python manage.py flush`: the script is a program with rules of its own.
