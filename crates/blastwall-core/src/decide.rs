@@ -140,26 +140,30 @@ pub fn decide(actions: Vec<Action>, policy: &Policy) -> Verdict {
         .iter()
         .enumerate()
         .max_by_key(|(i, j)| (j.decision, j.action.effect, std::cmp::Reverse(*i)))
-        .map(|(_, j)| j);
-    match top {
-        Some(j) => Verdict {
-            decision: j.decision,
-            effect,
-            rule: j.action.finding.rule.clone(),
-            reason: reason_with_settlement(j),
-            span: j.action.finding.span,
-            environment,
-            actions: judged.clone(),
-        },
-        None => Verdict {
-            decision: Decision::Allow,
-            effect,
-            rule: "none".into(),
-            reason: "nothing to run".into(),
-            span: Span::default(),
-            environment,
-            actions: judged,
-        },
+        .map(|(_, j)| {
+            (
+                j.decision,
+                j.action.finding.rule.clone(),
+                reason_with_settlement(j),
+                j.action.finding.span,
+            )
+        });
+    let (decision, rule, reason, span) = top.unwrap_or_else(|| {
+        (
+            Decision::Allow,
+            "none".into(),
+            "nothing to run".into(),
+            Span::default(),
+        )
+    });
+    Verdict {
+        decision,
+        effect,
+        rule,
+        reason,
+        span,
+        environment,
+        actions: judged,
     }
 }
 
