@@ -230,7 +230,7 @@ impl Walker<'_> {
         let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut parser = brush_parser::Parser::new(
                 std::io::BufReader::new(src.as_bytes()),
-                &parser_options(),
+                &brush_parser::ParserOptions::default(),
             );
             parser.parse_program()
         }));
@@ -462,13 +462,6 @@ impl Walker<'_> {
         // caller's frame (base unset) reports the call site instead.
         let cm = CharMap::new("");
         self.compound(body, stdin, f, &cm)
-    }
-}
-
-fn parser_options() -> brush_parser::ParserOptions {
-    brush_parser::ParserOptions {
-        tilde_expansion_at_word_start: true,
-        ..Default::default()
     }
 }
 
