@@ -12,7 +12,8 @@ struct Case {
     cat: String,
 }
 
-fn load(name: &str) -> Vec<Case> {
+/// The cases of one JSON Lines corpus in `tests/corpus/`, whatever their fields.
+fn read_corpus<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
     let path = format!("{}/../../tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     text.lines()
@@ -22,6 +23,10 @@ fn load(name: &str) -> Vec<Case> {
             serde_json::from_str(l).unwrap_or_else(|e| panic!("{name} line {}: {e}", i + 1))
         })
         .collect()
+}
+
+fn load(name: &str) -> Vec<Case> {
+    read_corpus(name)
 }
 
 fn run(name: &str) -> (usize, Vec<String>) {
@@ -99,12 +104,7 @@ struct EvalCase {
 }
 
 fn eval_cases(name: &str) -> Vec<EvalCase> {
-    let path = format!("{}/../../tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}: {e}")))
-        .collect()
+    read_corpus(name)
 }
 
 #[test]
