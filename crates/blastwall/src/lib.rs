@@ -15,17 +15,25 @@ use blastwall_core::{
 };
 use blastwall_rules::RuleSet;
 use blastwall_shell::ShellClassifier;
+use blastwall_sql::SqlClassifier;
 use serde::{Deserialize, Serialize};
 
 /// One action as `check` reads it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
-    /// `shell` (SQL and HTTP arrive with their classifiers).
+    /// `shell`, `sql` or `http`.
     pub tool: String,
     /// The shell command, for `tool = "shell"`.
     #[serde(default)]
     pub command: Option<String>,
+    /// The SQL text, for `tool = "sql"`.
+    #[serde(default)]
+    pub sql: Option<String>,
+    /// The SQL dialect: `postgres` (the default) or `mysql`; both are read by PostgreSQL's
+    /// parser, which also opens MySQL's executable comments and backtick identifiers.
+    #[serde(default)]
+    pub dialect: Option<String>,
     #[serde(default)]
     pub cwd: Option<String>,
     #[serde(default)]
@@ -36,11 +44,44 @@ pub struct Request {
     pub session: Option<String>,
 }
 
+impl Request {
+    fn new(tool: &str) -> Request {
+        Request {
+            tool: tool.into(),
+            command: None,
+            sql: None,
+            dialect: None,
+            cwd: None,
+            env: BTreeMap::new(),
+            agent: None,
+            session: None,
+        }
+    }
+
+    /// A shell command with no other context.
+    pub fn shell(command: &str) -> Request {
+        Request {
+            command: Some(command.into()),
+            ..Request::new("shell")
+        }
+    }
+
+    /// A SQL text with no other context.
+    pub fn sql(sql: &str) -> Request {
+        Request {
+            sql: Some(sql.into()),
+            ..Request::new("sql")
+        }
+    }
+}
+
 /// Why a request could not be judged at all.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RequestError {
-    #[error("unknown tool `{0}`: this build judges `shell` actions")]
+    #[error("unknown tool `{0}`: blastwall judges `shell`, `sql` and `http` actions")]
     UnknownTool(String),
+    #[error("unknown SQL dialect `{0}`: blastwall reads `postgres` and `mysql`")]
+    UnknownDialect(String),
     #[error("a `{0}` action needs the field `{1}`")]
     MissingField(&'static str, &'static str),
 }
@@ -118,7 +159,9 @@ pub struct Engine {
 impl Engine {
     pub fn new(rules: RuleSet, policy: Policy) -> Engine {
         let rules = Arc::new(rules);
-        let registry = Registry::new().with(Box::new(ShellClassifier::new(rules.clone())));
+        let registry = Registry::new()
+            .with(Box::new(ShellClassifier::new(rules.clone())))
+            .with(Box::new(SqlClassifier::new()));
         Engine {
             registry,
             policy,
@@ -154,6 +197,18 @@ impl Engine {
                     .clone()
                     .ok_or(RequestError::MissingField("shell", "command"))?,
             ),
+            "sql" => {
+                match req.dialect.as_deref() {
+                    None | Some("postgres" | "postgresql" | "mysql" | "mariadb") => {}
+                    Some(other) => return Err(RequestError::UnknownDialect(other.to_owned())),
+                }
+                (
+                    Language::Sql,
+                    req.sql
+                        .clone()
+                        .ok_or(RequestError::MissingField("sql", "sql"))?,
+                )
+            }
             other => return Err(RequestError::UnknownTool(other.to_owned())),
         };
         let ctx = Context {

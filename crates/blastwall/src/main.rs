@@ -41,10 +41,13 @@ enum Cmd {
         #[arg(long)]
         batch: bool,
     },
-    /// Explain, for a person, how a command is judged and why.
+    /// Explain, for a person, how a command, SQL statement or HTTP request is judged and why.
     Explain {
-        /// The shell command, as the agent would run it.
+        /// The shell command, as the agent would run it (or the SQL, with --sql).
         command: String,
+        /// The input is SQL (PostgreSQL's dialect; MySQL's executable comments are read too).
+        #[arg(long)]
+        sql: bool,
         /// Working directory to judge relative paths against.
         #[arg(long)]
         cwd: Option<String>,
@@ -165,16 +168,14 @@ fn run() -> anyhow::Result<u8> {
             out.flush().ok();
             Ok(if invalid { 1 } else { unrank(worst) })
         }
-        Cmd::Explain { command, cwd } => {
+        Cmd::Explain { command, sql, cwd } => {
             let engine = engine(&cli)?;
-            let req = Request {
-                tool: "shell".into(),
-                command: Some(command.clone()),
-                cwd: cwd.clone(),
-                env: Default::default(),
-                agent: None,
-                session: None,
+            let mut req = if *sql {
+                Request::sql(command)
+            } else {
+                Request::shell(command)
             };
+            req.cwd = cwd.clone();
             let (verdict, input) = engine.check(&req, Door::Check)?;
             print!("{}", blastwall::explain::render(&input, &verdict));
             Ok(exit_code(verdict.decision) as u8)

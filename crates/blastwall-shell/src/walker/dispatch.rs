@@ -519,23 +519,25 @@ impl Walker<'_> {
         if program == "find" {
             self.find(&inv, f);
         }
-        if let Some(sql) = embedded_sql(&inv)
-            && let Some(actions) = self.registry.classify(Language::Sql, &sql.text, self.ctx)
-        {
-            // The SQL classifier judges the statement; its spans are relative to the SQL text.
-            for mut a in actions {
-                a.span = sql.span;
-                a.finding.span = sql.span;
-                a.depth = f.depth + 1;
-                a.via = f
-                    .via
-                    .iter()
-                    .cloned()
-                    .chain([format!("{} -c", inv.program)])
-                    .collect();
-                self.actions.push(a);
+        match client_sql(&inv, &stdin) {
+            ClientSql::Known(sql, span) => {
+                if let Some(actions) = self.registry.classify(Language::Sql, &sql, self.ctx) {
+                    self.handed_off(actions, &inv, span, f);
+                    return Stdin::Unknown(format!("`{program}`"));
+                }
             }
-            return Stdin::Unknown(format!("`{program}`"));
+            ClientSql::Unseen(producer) => {
+                self.fail(
+                    "db.sql-unseen",
+                    &format!(
+                        "`{program}` runs the SQL that {producer} gives it, which blastwall cannot read; a human should check the statements"
+                    ),
+                    inv.span(),
+                    f,
+                );
+                return Stdin::Unknown(format!("`{program}`"));
+            }
+            ClientSql::None => {}
         }
         let texts: Option<Vec<String>> = inv
             .args
@@ -1552,6 +1554,50 @@ impl Walker<'_> {
 }
 
 /// The SQL a database client runs from its command line (`psql -c`, `mysql -e`, `sqlite3 db 'SQL'`).
+/// The SQL a database client runs, when it is known: the statement given with `-c`/`-e`, or the
+/// text piped or here-documented into a client with no script flag. Unknown SQL (a variable, a
+/// file, another program's output) is left to the client's rule, which asks.
+pub(super) enum ClientSql {
+    Known(String, Span),
+    /// SQL fed from something unknowable; the text names it.
+    Unseen(String),
+    None,
+}
+
+pub(super) fn client_sql(inv: &Invocation, stdin: &Stdin) -> ClientSql {
+    if let Some(arg) = embedded_sql(inv) {
+        return if arg.resolved {
+            ClientSql::Known(arg.text.clone(), arg.span)
+        } else {
+            ClientSql::None
+        };
+    }
+    let client = matches!(
+        inv.program.as_str(),
+        "psql"
+            | "pgcli"
+            | "mysql"
+            | "mariadb"
+            | "mycli"
+            | "sqlite3"
+            | "litecli"
+            | "cockroach"
+            | "usql"
+            | "duckdb"
+    );
+    let scripted = inv.args.iter().any(|a| {
+        matches!(
+            a.text.as_str(),
+            "-f" | "--file" | "-i" | "--init" | "-source"
+        ) || a.text.starts_with("--file=")
+    });
+    match stdin {
+        Stdin::Known(text) if client && !scripted => ClientSql::Known(text.clone(), inv.span()),
+        Stdin::Unknown(producer) if client && !scripted => ClientSql::Unseen(producer.clone()),
+        _ => ClientSql::None,
+    }
+}
+
 pub(super) fn embedded_sql(inv: &Invocation) -> Option<&Arg> {
     let flags: &[&str] = match inv.program.as_str() {
         "psql" | "pgcli" | "cockroach" | "usql" => &["-c", "--command"],

@@ -160,6 +160,43 @@ impl Walker<'_> {
         });
     }
 
+    /// Actions judged by another language's classifier (SQL given to `psql`, an HTTP request
+    /// sent by `curl`), placed at `span` of this input. The classifier saw only its own text, so
+    /// the environment named by the command's arguments (`-h db.prod`, the URL) is added here.
+    pub(super) fn handed_off(
+        &mut self,
+        actions: Vec<Action>,
+        inv: &Invocation,
+        span: Span,
+        f: &Frame,
+    ) {
+        let hints: Vec<&str> = inv
+            .args
+            .iter()
+            .filter(|a| a.resolved)
+            .map(|a| a.text.as_str())
+            .chain(f.hints.iter().map(String::as_str))
+            .collect();
+        let (environment, found) = self.ctx.environments.resolve(hints);
+        for mut a in actions {
+            let inner = a.via.clone();
+            a.span = span;
+            a.finding.span = span;
+            a.depth += f.depth + 1;
+            a.via = f
+                .via
+                .iter()
+                .cloned()
+                .chain([inv.program.clone()])
+                .chain(inner)
+                .collect();
+            if found.is_some() && a.environment.0 == self.ctx.environments.default {
+                a.environment = environment.clone();
+            }
+            self.actions.push(a);
+        }
+    }
+
     /// An `ask` action for input that cannot be judged (fail closed).
     pub(super) fn fail(&mut self, rule: &str, reason: &str, span: Span, f: &Frame) {
         self.fail_with(rule, reason, span, f, Effect::Write);

@@ -1,0 +1,1239 @@
+//! From PostgreSQL's parse tree to findings: what each statement does, to what, and which rule
+//! of `rules.toml` applies.
+//!
+//! The judge walks statements as the server would run them: a data-modifying CTE inside a
+//! SELECT, the statement inside `EXPLAIN ANALYZE` or `PREPARE`/`EXECUTE`, the SQL a `DO` block or
+//! `dblink` runs, and work that a later `ROLLBACK` undoes. It never connects to a database: what
+//! only the server could know (a prepared statement from elsewhere, SQL built at run time) is
+//! judged as unknown, which the rules send to a human.
+
+use std::collections::{HashMap, HashSet};
+
+use blastwall_core::{Action, BlastRadius, Context, Finding, Language, Registry, Resource, Span};
+use pg_query::NodeEnum;
+use pg_query::protobuf::{self, ObjectType, a_const::Val};
+
+use crate::predicate::reaches_every_row;
+use crate::prepare::{Meta, prepare};
+use crate::rules::table;
+
+/// How deep SQL may nest inside SQL (`DO` → `EXECUTE` → `dblink_exec` → …).
+const MAX_NESTING: usize = 6;
+
+/// One thing found, before it becomes an [`Action`].
+#[derive(Debug, Clone)]
+pub(crate) struct Hit {
+    pub rule: &'static str,
+    pub operation: String,
+    pub target: String,
+    pub why: String,
+    pub span: Span,
+    pub via: Vec<String>,
+    /// Whether a `ROLLBACK` of the enclosing transaction undoes it (false for what acts outside
+    /// the transaction: shell commands, files, other servers, terminated sessions).
+    pub transactional: bool,
+}
+
+pub(crate) struct Judge<'a> {
+    input: &'a str,
+    ctx: &'a Context,
+    registry: &'a Registry,
+    pub hits: Vec<Hit>,
+    pub env_hints: Vec<String>,
+    /// Tables created earlier in the same input: dropping them loses nothing that existed.
+    created: HashSet<String>,
+    /// Prepared statements of this input and what they do.
+    prepared: HashMap<String, Vec<Hit>>,
+    /// Index in `hits` where the open transaction began.
+    transaction_start: Option<usize>,
+    /// Actions judged by another language's classifier, by the index of their placeholder hit.
+    foreign: Vec<(usize, Action)>,
+}
+
+/// One SQL text being judged: where its offsets land in the door's input.
+#[derive(Clone)]
+struct Frame {
+    /// Offset of this text in the door's input, when its offsets map one to one.
+    base: Option<usize>,
+    /// The span to use when they do not (the enclosing statement).
+    outer: Span,
+    depth: usize,
+    via: Vec<String>,
+}
+
+impl<'a> Judge<'a> {
+    pub fn new(input: &'a str, ctx: &'a Context, registry: &'a Registry) -> Self {
+        Judge {
+            input,
+            ctx,
+            registry,
+            hits: Vec::new(),
+            env_hints: Vec::new(),
+            created: HashSet::new(),
+            prepared: HashMap::new(),
+            transaction_start: None,
+            foreign: Vec::new(),
+        }
+    }
+
+    /// Judges the whole input.
+    pub fn run(&mut self) {
+        let frame = Frame {
+            base: Some(0),
+            outer: Span::new(0, self.input.len()),
+            depth: 0,
+            via: Vec::new(),
+        };
+        let input = self.input;
+        self.text(input, &frame);
+    }
+
+    fn hit(&mut self, rule: &'static str, span: Span, f: &Frame) -> &mut Hit {
+        self.hits.push(Hit {
+            rule,
+            operation: String::new(),
+            target: String::new(),
+            why: String::new(),
+            span,
+            via: f.via.clone(),
+            transactional: true,
+        });
+        self.hits.last_mut().expect("just pushed")
+    }
+
+    fn span(&self, f: &Frame, start: usize, end: usize) -> Span {
+        match f.base {
+            Some(base) => {
+                let s = Span::new(base + start, (base + end).min(self.input.len()));
+                if s.start < s.end { s } else { f.outer }
+            }
+            None => f.outer,
+        }
+    }
+
+    /// Judges a SQL text: client commands first, then PostgreSQL's parser.
+    fn text(&mut self, sql: &str, f: &Frame) {
+        let mut prepared = prepare(sql, false);
+        let parsed = match pg_query::parse(&prepared.sql, 0) {
+            Ok(p) => Ok(p),
+            Err(e) if sql.contains('`') => {
+                // MySQL quotes identifiers with backticks; read them as PostgreSQL would quote.
+                prepared = prepare(sql, true);
+                pg_query::parse(&prepared.sql, 0).map_err(|_| e)
+            }
+            Err(e) => Err(e),
+        };
+        let statements = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                let span = self.span(f, 0, sql.len());
+                let why = parse_error(&e);
+                self.hit("sql.unparseable", span, f).why = why;
+                return;
+            }
+        };
+        let mut stmts: Vec<(Span, &pg_query::Node, &str)> = Vec::new();
+        for raw in &statements.protobuf.stmts {
+            let start = usize::try_from(raw.stmt_location).unwrap_or(0);
+            let len = usize::try_from(raw.stmt_len).unwrap_or(0);
+            let end = if len == 0 {
+                prepared.sql.len()
+            } else {
+                start + len
+            };
+            let (start, end) = trim(&prepared.sql, start, end.min(prepared.sql.len()));
+            if let Some(node) = raw.stmt.as_deref() {
+                stmts.push((Span::new(start, end), node, &prepared.sql[start..end]));
+            }
+        }
+        let mut metas = prepared.metas.iter().peekable();
+        for (local, node, text) in &stmts {
+            while let Some(meta) = metas.next_if(|m| m.span.start < local.start) {
+                self.meta(meta, &stmts, f);
+            }
+            let span = self.span(f, local.start, local.end);
+            let frame = Frame {
+                outer: span,
+                ..f.clone()
+            };
+            let before = self.hits.len();
+            if let Some(n) = node.node.as_ref() {
+                self.statement(n, local.start, &frame);
+            }
+            if self.hits.len() == before {
+                let rule = if is_read(node.node.as_ref()) {
+                    "sql.read"
+                } else {
+                    "sql.write"
+                };
+                let h = self.hit(rule, span, &frame);
+                h.operation = operation_of(text);
+            }
+            for h in &mut self.hits[before..] {
+                if h.operation.is_empty() {
+                    h.operation = operation_of(text);
+                }
+            }
+        }
+        for meta in metas {
+            self.meta(meta, &stmts, f);
+        }
+    }
+
+    fn statement(&mut self, node: &NodeEnum, at: usize, f: &Frame) {
+        let span = f.outer;
+        match node {
+            NodeEnum::DropStmt(d) => self.drop(d, span, f),
+            NodeEnum::DropdbStmt(d) => {
+                self.env_hints.push(d.dbname.clone());
+                let h = self.hit("sql.drop.database", span, f);
+                h.target = format!("`{}`", d.dbname);
+                h.transactional = false;
+            }
+            NodeEnum::DropOwnedStmt(d) => {
+                let roles = d.roles.iter().filter_map(role_name).collect::<Vec<_>>();
+                self.hit("sql.drop.owned", span, f).target = roles.join(", ");
+            }
+            NodeEnum::DropRoleStmt(d) => {
+                let roles = d.roles.iter().filter_map(role_name).collect::<Vec<_>>();
+                self.hit("sql.drop.object", span, f).target = format!("role {}", roles.join(", "));
+            }
+            NodeEnum::DropTableSpaceStmt(d) => {
+                self.hit("sql.drop.object", span, f).target =
+                    format!("tablespace `{}`", d.tablespacename);
+            }
+            NodeEnum::DropSubscriptionStmt(d) => {
+                let h = self.hit("sql.server.replication", span, f);
+                h.why = format!("DROP SUBSCRIPTION {}", d.subname);
+                h.transactional = false;
+            }
+            NodeEnum::TruncateStmt(t) => {
+                for rel in &t.relations {
+                    if let Some(NodeEnum::RangeVar(r)) = rel.node.as_ref() {
+                        self.drop_relation("sql.truncate", r, span, f);
+                    }
+                }
+            }
+            NodeEnum::AlterTableStmt(a) => self.alter_table(a, span, f),
+            NodeEnum::GrantStmt(g) => {
+                let public = g.grantees.iter().any(|n| {
+                    matches!(n.node.as_ref(), Some(NodeEnum::RoleSpec(r))
+                        if r.roletype == protobuf::RoleSpecType::RolespecPublic as i32)
+                });
+                if g.is_grant && public {
+                    self.hit("sql.security.public-grant", span, f);
+                }
+            }
+            NodeEnum::GrantRoleStmt(g) if g.is_grant => {
+                let roles = g
+                    .granted_roles
+                    .iter()
+                    .filter_map(|n| match n.node.as_ref()? {
+                        NodeEnum::AccessPriv(p) => Some(p.priv_name.clone()),
+                        _ => role_name(n),
+                    })
+                    .collect::<Vec<_>>();
+                self.hit("sql.security.role-grant", span, f).target = roles.join(", ");
+            }
+            NodeEnum::AlterRoleStmt(a) => {
+                let role = a
+                    .role
+                    .as_ref()
+                    .map(|r| r.rolename.clone())
+                    .unwrap_or_default();
+                self.role_options(&role, &a.options, true, span, f);
+            }
+            NodeEnum::CreateRoleStmt(c) => {
+                self.role_options(&c.role, &c.options, false, span, f);
+            }
+            NodeEnum::VariableSetStmt(v)
+                if v.name.eq_ignore_ascii_case("session_replication_role")
+                    && v.args.iter().any(|a| {
+                        const_text(a).is_some_and(|s| s.eq_ignore_ascii_case("replica"))
+                    }) =>
+            {
+                self.hit("sql.security.triggers-off", span, f).why =
+                    "session_replication_role = replica".into();
+            }
+            NodeEnum::AlterSystemStmt(a) => {
+                let name = a
+                    .setstmt
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                let h = self.hit("sql.server.config", span, f);
+                h.why = format!("ALTER SYSTEM {name}");
+                h.transactional = false;
+            }
+            NodeEnum::CopyStmt(c) => {
+                self.copy(c, span, f);
+                self.walk(node, at, f, true);
+            }
+            NodeEnum::DoStmt(d) => self.do_block(d, span, f),
+            NodeEnum::ExplainStmt(e) => {
+                let analyze = e.options.iter().any(|o| {
+                    matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d))
+                        if d.defname == "analyze" && d.arg.as_deref().and_then(const_text).is_none_or(|v| !matches!(v.as_str(), "false" | "off" | "0")))
+                });
+                if analyze && let Some(inner) = e.query.as_ref().and_then(|q| q.node.as_ref()) {
+                    let frame = Frame {
+                        via: push(&f.via, "EXPLAIN ANALYZE (runs the statement)"),
+                        ..f.clone()
+                    };
+                    self.statement(inner, at, &frame);
+                }
+            }
+            NodeEnum::PrepareStmt(p) => {
+                if let Some(inner) = p.query.as_ref().and_then(|q| q.node.as_ref()) {
+                    let before = self.hits.len();
+                    let frame = Frame {
+                        via: push(&f.via, &format!("PREPARE {}", p.name)),
+                        ..f.clone()
+                    };
+                    self.statement(inner, at, &frame);
+                    // Preparing runs nothing; the hits belong to each EXECUTE.
+                    let hits = self.hits.split_off(before);
+                    self.prepared.insert(p.name.to_ascii_lowercase(), hits);
+                }
+            }
+            NodeEnum::ExecuteStmt(e) => match self.prepared.get(&e.name.to_ascii_lowercase()) {
+                Some(hits) => {
+                    let hits: Vec<Hit> = hits
+                        .iter()
+                        .cloned()
+                        .map(|mut h| {
+                            h.span = span;
+                            h
+                        })
+                        .collect();
+                    self.hits.extend(hits);
+                }
+                None => self.hit("sql.prepared.unknown", span, f).target = format!("`{}`", e.name),
+            },
+            NodeEnum::CreateStmt(c) => {
+                if let Some(r) = &c.relation {
+                    self.created.insert(relation_key(r));
+                }
+            }
+            NodeEnum::CreateTableAsStmt(c) => {
+                if let Some(r) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                    self.created.insert(relation_key(r));
+                }
+                self.walk(node, at, f, false);
+            }
+            NodeEnum::TransactionStmt(t) => {
+                use protobuf::TransactionStmtKind::*;
+                match protobuf::TransactionStmtKind::try_from(t.kind) {
+                    Ok(TransStmtBegin | TransStmtStart) => {
+                        self.transaction_start = Some(self.hits.len());
+                    }
+                    Ok(TransStmtCommit | TransStmtPrepare) => self.transaction_start = None,
+                    Ok(TransStmtRollback) => {
+                        if let Some(start) = self.transaction_start.take() {
+                            for h in &mut self.hits[start..] {
+                                if h.transactional
+                                    && table().rule(h.rule).effect > blastwall_core::Effect::Read
+                                {
+                                    h.why = format!("was `{}`", h.rule);
+                                    h.rule = "sql.rolled-back";
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            NodeEnum::LoadStmt(l) => {
+                let h = self.hit("sql.server.function", span, f);
+                h.why = format!("LOAD '{}' (a library loaded into the server)", l.filename);
+                h.transactional = false;
+            }
+            NodeEnum::SelectStmt(_)
+            | NodeEnum::InsertStmt(_)
+            | NodeEnum::UpdateStmt(_)
+            | NodeEnum::DeleteStmt(_)
+            | NodeEnum::MergeStmt(_)
+            | NodeEnum::RuleStmt(_)
+            | NodeEnum::ViewStmt(_)
+            | NodeEnum::CallStmt(_) => self.walk(node, at, f, false),
+            _ => {}
+        }
+    }
+
+    /// Walks every node of a statement for data-modifying statements and server functions.
+    fn walk(&mut self, node: &NodeEnum, at: usize, f: &Frame, skip_root: bool) {
+        let nodes = node.nodes();
+        for (i, (n, _, _, _)) in nodes.iter().enumerate() {
+            if i == 0 && skip_root {
+                continue;
+            }
+            match n {
+                pg_query::NodeRef::DeleteStmt(d) => {
+                    if let Some(why) = reaches_every_row(d.where_clause.as_deref()) {
+                        let target = d.relation.as_ref().map(relation_name).unwrap_or_default();
+                        let h = self.hit("sql.delete.unbounded", f.outer, f);
+                        h.target = target;
+                        h.why = why;
+                        h.operation = "DELETE".into();
+                    }
+                }
+                pg_query::NodeRef::UpdateStmt(u) => {
+                    if let Some(why) = reaches_every_row(u.where_clause.as_deref()) {
+                        let target = u.relation.as_ref().map(relation_name).unwrap_or_default();
+                        let h = self.hit("sql.update.unbounded", f.outer, f);
+                        h.target = target;
+                        h.why = why;
+                        h.operation = "UPDATE".into();
+                    }
+                }
+                pg_query::NodeRef::SelectStmt(s) => {
+                    if let Some(r) = s.into_clause.as_ref().and_then(|i| i.rel.as_ref()) {
+                        self.created.insert(relation_key(r));
+                    }
+                }
+                pg_query::NodeRef::FuncCall(c) => self.call(c, at, f),
+                _ => {}
+            }
+        }
+    }
+
+    fn call(&mut self, c: &protobuf::FuncCall, at: usize, f: &Frame) {
+        let Some(name) = c.funcname.last().and_then(string_of) else {
+            return;
+        };
+        let name = name.to_ascii_lowercase();
+        let loc = usize::try_from(c.location).unwrap_or(0).saturating_sub(at);
+        let call_span = {
+            let start = f.outer.start + loc;
+            let span = Span::new(start, (start + name.len()).min(f.outer.end));
+            if f.base.is_some() && span.start < span.end && span.end <= self.input.len() {
+                span
+            } else {
+                f.outer
+            }
+        };
+        if matches!(
+            name.as_str(),
+            "dblink_exec"
+                | "dblink"
+                | "dblink_send_query"
+                | "dblink_open"
+                | "query_to_xml"
+                | "query_to_xml_and_xmlschema"
+                | "query_to_xmlschema"
+                | "cursor_to_xml"
+        ) {
+            self.sql_argument(&name, c, call_span, f);
+            return;
+        }
+        if name == "set_config"
+            && c.args
+                .first()
+                .and_then(const_text)
+                .is_some_and(|s| s.eq_ignore_ascii_case("session_replication_role"))
+            && c.args
+                .get(1)
+                .and_then(const_text)
+                .is_some_and(|s| s.eq_ignore_ascii_case("replica"))
+        {
+            self.hit("sql.security.triggers-off", call_span, f).why =
+                "set_config('session_replication_role', 'replica')".into();
+            return;
+        }
+        let Some(rule) = table().function(&name) else {
+            return;
+        };
+        if rule.when.as_deref() == Some("non-constant-argument")
+            && c.args.iter().all(|a| const_text(a).is_some())
+        {
+            return;
+        }
+        let id = static_rule(&rule.rule);
+        let h = self.hit(id, call_span, f);
+        h.why = format!("{name}()");
+        h.transactional = false;
+    }
+
+    /// `dblink_exec('host=prod', 'DROP TABLE t')`: the SQL argument is judged as SQL; connection
+    /// strings are environment hints; SQL only known at run time is unknown.
+    fn sql_argument(&mut self, name: &str, c: &protobuf::FuncCall, span: Span, f: &Frame) {
+        if f.depth >= MAX_NESTING {
+            self.hit("sql.too-large", span, f).why =
+                format!("nested more than {MAX_NESTING} levels");
+            return;
+        }
+        let mut judged = false;
+        for arg in &c.args {
+            match const_text(arg) {
+                Some(text) if text.contains('=') && !looks_like_sql(&text) => {
+                    self.env_hints.push(text);
+                }
+                Some(text) if looks_like_sql(&text) => {
+                    let frame = Frame {
+                        base: None,
+                        outer: span,
+                        depth: f.depth + 1,
+                        via: push(&f.via, &format!("{name}()")),
+                    };
+                    let before = self.hits.len();
+                    self.text(&text, &frame);
+                    for h in &mut self.hits[before..] {
+                        h.transactional = false;
+                    }
+                    judged = true;
+                }
+                Some(_) => {}
+                None => {
+                    self.hit("sql.dynamic", span, f).why =
+                        format!("{name}() with SQL from an expression");
+                    return;
+                }
+            }
+        }
+        if !judged && name != "dblink_open" {
+            self.hit("sql.dynamic", span, f).why = format!("{name}() without literal SQL");
+        }
+    }
+
+    fn drop(&mut self, d: &protobuf::DropStmt, span: Span, f: &Frame) {
+        let kind = ObjectType::try_from(d.remove_type).unwrap_or(ObjectType::Undefined);
+        let cascade = d.behavior == protobuf::DropBehavior::DropCascade as i32;
+        let names: Vec<String> = d.objects.iter().map(object_name).collect();
+        match kind {
+            ObjectType::ObjectTable
+            | ObjectType::ObjectForeignTable
+            | ObjectType::ObjectMatview => {
+                for obj in &d.objects {
+                    let r = range_var_of(obj);
+                    self.drop_relation("sql.drop.table", &r, span, f);
+                }
+            }
+            ObjectType::ObjectSchema => {
+                let h = self.hit("sql.drop.schema", span, f);
+                h.target = names.join(", ");
+            }
+            ObjectType::ObjectDatabase => {
+                self.hit("sql.drop.database", span, f).target = names.join(", ");
+            }
+            _ => {
+                let what = object_kind(kind);
+                let rule = if cascade {
+                    "sql.drop.cascade"
+                } else {
+                    "sql.drop.object"
+                };
+                self.hit(rule, span, f).target = format!("{what} {}", names.join(", "));
+            }
+        }
+    }
+
+    /// DROP TABLE or TRUNCATE of one relation: nothing is lost if this input created it.
+    fn drop_relation(&mut self, rule: &'static str, r: &protobuf::RangeVar, span: Span, f: &Frame) {
+        let temporary = r.schemaname.eq_ignore_ascii_case("pg_temp");
+        let rule = if temporary || self.created.contains(&relation_key(r)) {
+            "sql.created-here"
+        } else {
+            rule
+        };
+        self.hit(rule, span, f).target = relation_name(r);
+    }
+
+    fn alter_table(&mut self, a: &protobuf::AlterTableStmt, span: Span, f: &Frame) {
+        use protobuf::AlterTableType::*;
+        let table = a.relation.as_ref().map(relation_name).unwrap_or_default();
+        for cmd in &a.cmds {
+            let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else {
+                continue;
+            };
+            let Ok(subtype) = protobuf::AlterTableType::try_from(c.subtype) else {
+                continue;
+            };
+            let (rule, target, why): (&'static str, String, String) = match subtype {
+                AtDropColumn => (
+                    "sql.drop.column",
+                    format!("{table}.{}", c.name),
+                    String::new(),
+                ),
+                AtAlterColumnType => {
+                    if !lossy_type_change(c) {
+                        continue;
+                    }
+                    (
+                        "sql.alter.lossy-type",
+                        format!("{table}.{}", c.name),
+                        String::new(),
+                    )
+                }
+                AtDropConstraint => (
+                    "sql.drop.constraint",
+                    format!("{} on {table}", c.name),
+                    String::new(),
+                ),
+                AtDisableRowSecurity | AtNoForceRowSecurity => {
+                    ("sql.security.rls-off", table.clone(), String::new())
+                }
+                AtDisableTrig | AtDisableTrigAll | AtDisableTrigUser => (
+                    "sql.security.triggers-off",
+                    table.clone(),
+                    format!("ALTER TABLE {table} DISABLE TRIGGER"),
+                ),
+                _ => continue,
+            };
+            let h = self.hit(rule, span, f);
+            h.target = target;
+            h.why = why;
+        }
+    }
+
+    fn role_options(
+        &mut self,
+        role: &str,
+        options: &[pg_query::Node],
+        alter: bool,
+        span: Span,
+        f: &Frame,
+    ) {
+        for o in options {
+            let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else {
+                continue;
+            };
+            let on = d
+                .arg
+                .as_deref()
+                .and_then(const_text)
+                .is_none_or(|v| matches!(v.as_str(), "true" | "1" | "on"));
+            match d.defname.as_str() {
+                "superuser" | "createrole" | "bypassrls" | "replication" if on => {
+                    let h = self.hit("sql.security.escalation", span, f);
+                    h.target = format!("`{role}`");
+                    h.why = d.defname.to_ascii_uppercase();
+                }
+                "password" if alter => {
+                    self.hit("sql.security.credential", span, f).target = format!("`{role}`");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn copy(&mut self, c: &protobuf::CopyStmt, span: Span, f: &Frame) {
+        if c.is_program {
+            let h = self.hit("sql.server.program", span, f);
+            h.why = format!("COPY … PROGRAM '{}'", c.filename);
+            h.transactional = false;
+        } else if !c.filename.is_empty() {
+            let rule = if c.is_from {
+                "sql.server.file-read"
+            } else {
+                "sql.server.file-write"
+            };
+            let h = self.hit(rule, span, f);
+            h.why = format!("COPY … '{}'", c.filename);
+            h.transactional = false;
+        }
+    }
+
+    /// `DO $$ … $$`: PL/pgSQL is parsed and every statement it runs is judged; other languages
+    /// are code blastwall does not read.
+    fn do_block(&mut self, d: &protobuf::DoStmt, span: Span, f: &Frame) {
+        let mut body = None;
+        let mut language = "plpgsql".to_owned();
+        for arg in &d.args {
+            if let Some(NodeEnum::DefElem(e)) = arg.node.as_ref() {
+                match e.defname.as_str() {
+                    "as" => body = e.arg.as_deref().and_then(const_text),
+                    "language" => {
+                        if let Some(l) = e.arg.as_deref().and_then(const_text) {
+                            language = l.to_ascii_lowercase();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let Some(body) = body else {
+            return;
+        };
+        if language != "plpgsql" {
+            let h = self.hit("sql.code.other-language", span, f);
+            h.why = format!("a DO block in {language}");
+            h.transactional = false;
+            return;
+        }
+        if f.depth >= MAX_NESTING {
+            self.hit("sql.too-large", span, f).why =
+                format!("nested more than {MAX_NESTING} levels");
+            return;
+        }
+        crate::plpgsql::judge_body(self, &body, span, f.depth, &push(&f.via, "DO block"));
+    }
+
+    /// Judges SQL found inside a PL/pgSQL body or a psql command, at the span of its enclosing
+    /// statement.
+    pub(crate) fn nested(&mut self, sql: &str, outer: Span, depth: usize, via: &[String]) {
+        let frame = Frame {
+            base: None,
+            outer,
+            depth: depth + 1,
+            via: via.to_vec(),
+        };
+        self.text(sql, &frame);
+    }
+
+    pub(crate) fn unknown(&mut self, rule: &'static str, why: String, span: Span, via: &[String]) {
+        let frame = Frame {
+            base: None,
+            outer: span,
+            depth: 0,
+            via: via.to_vec(),
+        };
+        let h = self.hit(rule, span, &frame);
+        h.why = why;
+        h.transactional = false;
+    }
+
+    /// A psql meta-command.
+    fn meta(&mut self, m: &Meta, stmts: &[(Span, &pg_query::Node, &str)], f: &Frame) {
+        let span = self.span(f, m.span.start, m.span.end);
+        let frame = Frame {
+            outer: span,
+            base: None,
+            ..f.clone()
+        };
+        let first_word = m
+            .arg
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_matches(['\'', '"']);
+        match m.name.as_str() {
+            "!" => self.shell(&m.arg, span, &frame, "\\!"),
+            "o" | "out" | "g" | "gx" | "w" | "write" if m.arg.starts_with('|') => {
+                self.shell(m.arg[1..].trim(), span, &frame, "\\o |");
+            }
+            "o" | "out" | "g" | "gx" | "w" | "write" | "lo_export" if !first_word.is_empty() => {
+                let path = if m.name == "lo_export" {
+                    m.arg
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or("")
+                        .trim_matches(['\'', '"'])
+                } else {
+                    first_word
+                };
+                self.shell(
+                    &format!(": > '{}'", path.replace('\'', "'\\''")),
+                    span,
+                    &frame,
+                    "\\o file",
+                );
+            }
+            "i" | "ir" | "include" | "include_relative" => {
+                let h = self.hit("sql.client.include", span, &frame);
+                h.target = format!("`{first_word}`");
+                h.why = format!("\\{}", m.name);
+                h.transactional = false;
+            }
+            "gexec" => self.gexec(m.span.start, span, stmts, &frame),
+            "c" | "connect" => self
+                .env_hints
+                .extend(m.arg.split_whitespace().map(str::to_owned)),
+            "copy" => {
+                let lower = m.arg.to_ascii_lowercase();
+                if let Some(i) = lower.find(" program ") {
+                    let cmd = m.arg[i + 9..].trim().trim_matches(['\'', '"']);
+                    self.shell(cmd, span, &frame, "\\copy … program");
+                } else if let Some(i) = lower.find(" to ") {
+                    let path = m.arg[i + 4..].split_whitespace().next().unwrap_or("");
+                    let path = path.trim_matches(['\'', '"']);
+                    if !matches!(path.to_ascii_lowercase().as_str(), "stdout" | "pstdout") {
+                        self.shell(
+                            &format!(": > '{}'", path.replace('\'', "'\\''")),
+                            span,
+                            &frame,
+                            "\\copy … to",
+                        );
+                    }
+                }
+            }
+            "lo_unlink" => {
+                let h = self.hit("sql.server.large-object-delete", span, &frame);
+                h.why = "\\lo_unlink".into();
+                h.transactional = false;
+            }
+            "password" => {
+                self.hit("sql.security.credential", span, &frame).target =
+                    format!("`{first_word}`");
+            }
+            name if is_harmless_meta(name) => {}
+            _ => {
+                let h = self.hit("sql.client.command", span, &frame);
+                h.target = format!("`\\{}`", m.name);
+                h.transactional = false;
+            }
+        }
+    }
+
+    /// `SELECT format('DROP TABLE %I', tablename) FROM pg_tables \gexec`: each result row runs
+    /// as a statement; the statement's shape is judged from the query's first output column.
+    fn gexec(
+        &mut self,
+        local_start: usize,
+        span: Span,
+        stmts: &[(Span, &pg_query::Node, &str)],
+        f: &Frame,
+    ) {
+        let shape = stmts
+            .iter()
+            .rev()
+            .find(|(s, _, _)| s.end <= local_start)
+            .and_then(|(_, n, _)| match n.node.as_ref()? {
+                NodeEnum::SelectStmt(s) => s.target_list.first().cloned(),
+                _ => None,
+            })
+            .and_then(|t| match t.node? {
+                NodeEnum::ResTarget(r) => r.val.and_then(|v| crate::plpgsql::skeleton(&v, 0)),
+                _ => None,
+            });
+        match shape {
+            Some(sql) if looks_like_sql(&sql) && f.depth < MAX_NESTING => {
+                let before = self.hits.len();
+                self.nested(&sql, span, f.depth, &push(&f.via, "\\gexec"));
+                for h in &mut self.hits[before..] {
+                    if h.rule == "sql.unparseable" {
+                        h.rule = "sql.dynamic";
+                        h.why = "\\gexec of statements built by a query".into();
+                    }
+                }
+                name_runtime_targets(&mut self.hits[before..]);
+            }
+            _ => {
+                let h = self.hit("sql.dynamic", span, f);
+                h.why = "\\gexec runs every row a query returns as a statement".into();
+                h.transactional = false;
+            }
+        }
+    }
+
+    /// A shell command run by the client, judged by the shell classifier when there is one.
+    fn shell(&mut self, command: &str, span: Span, f: &Frame, how: &str) {
+        match self.registry.classify(Language::Shell, command, self.ctx) {
+            Some(actions) => {
+                for a in actions {
+                    self.hits.push(Hit {
+                        rule: "",
+                        operation: a.operation.clone(),
+                        target: String::new(),
+                        why: String::new(),
+                        span,
+                        via: push(&f.via, how),
+                        transactional: false,
+                    });
+                    let last = self.hits.len() - 1;
+                    self.foreign.push((last, a));
+                }
+            }
+            None => {
+                let h = self.hit("sql.client.shell", span, f);
+                h.why = format!("{how} {command}");
+                h.transactional = false;
+            }
+        }
+    }
+}
+
+/// Targets of SQL built at run time are placeholders (`x`, `x.x`): say so instead.
+pub(crate) fn name_runtime_targets(hits: &mut [Hit]) {
+    for h in hits {
+        let placeholder = !h.target.is_empty()
+            && h
+                .target
+                .split(['.', ',', ' '])
+                .filter(|p| !p.is_empty())
+                .all(|p| p == crate::plpgsql::PLACEHOLDER);
+        if placeholder {
+            h.target = "objects named only when it runs".into();
+        }
+    }
+}
+
+/// psql meta-commands that only show, format or set client-side state.
+fn is_harmless_meta(name: &str) -> bool {
+    const HARMLESS: &[&str] = &[
+        "a",
+        "bind",
+        "bind_named",
+        "c",
+        "C",
+        "close_prepared",
+        "conninfo",
+        "copyright",
+        "crosstabview",
+        "echo",
+        "elif",
+        "else",
+        "encoding",
+        "endif",
+        "endpipeline",
+        "errverbose",
+        "f",
+        "flush",
+        "flushrequest",
+        "g",
+        "gdesc",
+        "getenv",
+        "getresults",
+        "gset",
+        "gx",
+        "h",
+        "H",
+        "help",
+        "if",
+        "l",
+        "list",
+        "p",
+        "parse",
+        "print",
+        "prompt",
+        "pset",
+        "q",
+        "qecho",
+        "quit",
+        "r",
+        "reset",
+        "restrict",
+        "sendpipeline",
+        "set",
+        "setenv",
+        "sf",
+        "startpipeline",
+        "sv",
+        "syncpipeline",
+        "t",
+        "T",
+        "timing",
+        "unrestrict",
+        "unset",
+        "warn",
+        "x",
+        "z",
+        "?",
+        "",
+    ];
+    HARMLESS.contains(&name) || (name.starts_with('d') && name.len() <= 5 && name != "do")
+}
+
+/// Statements that only read.
+fn is_read(node: Option<&NodeEnum>) -> bool {
+    match node {
+        Some(NodeEnum::SelectStmt(s)) => s.into_clause.is_none() && s.locking_clause.is_empty(),
+        Some(
+            NodeEnum::ExplainStmt(_)
+            | NodeEnum::VariableShowStmt(_)
+            | NodeEnum::VariableSetStmt(_)
+            | NodeEnum::TransactionStmt(_)
+            | NodeEnum::PrepareStmt(_)
+            | NodeEnum::DeallocateStmt(_)
+            | NodeEnum::ListenStmt(_)
+            | NodeEnum::UnlistenStmt(_)
+            | NodeEnum::DiscardStmt(_),
+        ) => true,
+        _ => false,
+    }
+}
+
+fn trim(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let slice = text.get(start..end).unwrap_or("");
+    let lead = slice.len() - slice.trim_start().len();
+    let trail = slice.len() - slice.trim_end().len();
+    if lead + trail >= slice.len() {
+        (start, end)
+    } else {
+        (start + lead, end - trail)
+    }
+}
+
+/// `DROP TABLE`, `DELETE`, `ALTER TABLE`: the statement's leading keywords.
+fn operation_of(text: &str) -> String {
+    let mut words = text
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
+        .filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or("").to_ascii_uppercase();
+    match first.as_str() {
+        "DROP" | "ALTER" | "CREATE" | "GRANT" | "REVOKE" | "COPY" | "EXPLAIN" => {
+            let second = words.next().unwrap_or("").to_ascii_uppercase();
+            format!("{first} {second}").trim().to_owned()
+        }
+        _ => first,
+    }
+}
+
+fn push(via: &[String], step: &str) -> Vec<String> {
+    via.iter().cloned().chain([step.to_owned()]).collect()
+}
+
+fn parse_error(e: &pg_query::Error) -> String {
+    match e {
+        pg_query::Error::Parse(m) => m.clone(),
+        pg_query::Error::Conversion(_) => "it contains a NUL byte".into(),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn string_of(n: &pg_query::Node) -> Option<String> {
+    match n.node.as_ref()? {
+        NodeEnum::String(s) => Some(s.sval.clone()),
+        _ => None,
+    }
+}
+
+/// The text of a literal (`'x'`, `1`, `true`, `'x'::text`).
+pub(crate) fn const_text(n: &pg_query::Node) -> Option<String> {
+    match n.node.as_ref()? {
+        NodeEnum::AConst(c) => match c.val.as_ref()? {
+            Val::Sval(s) => Some(s.sval.clone()),
+            Val::Ival(i) => Some(i.ival.to_string()),
+            Val::Fval(f) => Some(f.fval.clone()),
+            Val::Boolval(b) => Some(b.boolval.to_string()),
+            Val::Bsval(b) => Some(b.bsval.clone()),
+        },
+        NodeEnum::TypeCast(t) => t.arg.as_deref().and_then(const_text),
+        NodeEnum::String(s) => Some(s.sval.clone()),
+        NodeEnum::Integer(i) => Some(i.ival.to_string()),
+        NodeEnum::Boolean(b) => Some(b.boolval.to_string()),
+        _ => None,
+    }
+}
+
+fn role_name(n: &pg_query::Node) -> Option<String> {
+    match n.node.as_ref()? {
+        NodeEnum::RoleSpec(r) => Some(if r.rolename.is_empty() {
+            "PUBLIC".into()
+        } else {
+            r.rolename.clone()
+        }),
+        _ => None,
+    }
+}
+
+fn relation_name(r: &protobuf::RangeVar) -> String {
+    if r.schemaname.is_empty() {
+        r.relname.clone()
+    } else {
+        format!("{}.{}", r.schemaname, r.relname)
+    }
+}
+
+fn relation_key(r: &protobuf::RangeVar) -> String {
+    r.relname.to_ascii_lowercase()
+}
+
+/// The RangeVar of a `DROP TABLE` object (a list of name parts).
+fn range_var_of(obj: &pg_query::Node) -> protobuf::RangeVar {
+    let parts: Vec<String> = match obj.node.as_ref() {
+        Some(NodeEnum::List(l)) => l.items.iter().filter_map(string_of).collect(),
+        _ => Vec::new(),
+    };
+    let mut r = protobuf::RangeVar::default();
+    match parts.as_slice() {
+        [.., schema, name] => {
+            r.schemaname = schema.clone();
+            r.relname = name.clone();
+        }
+        [name] => r.relname = name.clone(),
+        [] => {}
+    }
+    r
+}
+
+fn object_name(obj: &pg_query::Node) -> String {
+    match obj.node.as_ref() {
+        Some(NodeEnum::List(l)) => l
+            .items
+            .iter()
+            .filter_map(string_of)
+            .collect::<Vec<_>>()
+            .join("."),
+        Some(NodeEnum::String(s)) => s.sval.clone(),
+        Some(NodeEnum::TypeName(t)) => t
+            .names
+            .iter()
+            .filter_map(string_of)
+            .collect::<Vec<_>>()
+            .join("."),
+        Some(NodeEnum::ObjectWithArgs(o)) => o
+            .objname
+            .iter()
+            .filter_map(string_of)
+            .collect::<Vec<_>>()
+            .join("."),
+        _ => String::new(),
+    }
+}
+
+fn object_kind(kind: ObjectType) -> &'static str {
+    match kind {
+        ObjectType::ObjectIndex => "index",
+        ObjectType::ObjectView => "view",
+        ObjectType::ObjectSequence => "sequence",
+        ObjectType::ObjectFunction | ObjectType::ObjectRoutine | ObjectType::ObjectProcedure => {
+            "function"
+        }
+        ObjectType::ObjectTrigger => "trigger",
+        ObjectType::ObjectType | ObjectType::ObjectDomain => "type",
+        ObjectType::ObjectExtension => "extension",
+        ObjectType::ObjectPolicy => "row-level security policy",
+        ObjectType::ObjectRule => "rule",
+        ObjectType::ObjectPublication => "publication",
+        ObjectType::ObjectForeignServer => "foreign server",
+        _ => "object",
+    }
+}
+
+/// A column type change that may lose data: a `USING` conversion, or a target type that is not
+/// one of the widening ones (`text`, `bigint`, unbounded `varchar`/`numeric`, …).
+fn lossy_type_change(c: &protobuf::AlterTableCmd) -> bool {
+    let Some(NodeEnum::ColumnDef(def)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
+        return true;
+    };
+    if def.raw_default.is_some() {
+        return true;
+    }
+    let Some(t) = &def.type_name else {
+        return true;
+    };
+    let name = t
+        .names
+        .last()
+        .and_then(string_of)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let unbounded = t.typmods.is_empty();
+    !match name.as_str() {
+        "text" | "int8" | "bigint" | "float8" | "jsonb" | "citext" => true,
+        "varchar" | "numeric" | "bpchar" | "bit" | "varbit" | "timestamptz" | "timestamp" => {
+            unbounded || name.starts_with("timestamp")
+        }
+        _ => false,
+    }
+}
+
+/// Whether a literal reads as SQL rather than data: it parses and holds a statement.
+pub(crate) fn looks_like_sql(text: &str) -> bool {
+    let trimmed = text.trim_start();
+    let word: String = trimmed
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    matches!(
+        word.as_str(),
+        "select"
+            | "insert"
+            | "update"
+            | "delete"
+            | "drop"
+            | "truncate"
+            | "alter"
+            | "create"
+            | "grant"
+            | "revoke"
+            | "copy"
+            | "do"
+            | "with"
+            | "merge"
+            | "execute"
+            | "call"
+            | "vacuum"
+            | "reindex"
+            | "set"
+            | "reset"
+            | "lock"
+            | "comment"
+            | "refresh"
+            | "cluster"
+            | "begin"
+            | "commit"
+            | "rollback"
+            | "explain"
+            | "prepare"
+            | "load"
+            | "table"
+            | "values"
+            | "show"
+            | "analyze"
+            | "discard"
+            | "reassign"
+            | "security"
+            | "import"
+    )
+}
+
+/// Rule ids from the table are `'static` in the hit; the table is loaded once for the process.
+fn static_rule(id: &str) -> &'static str {
+    table()
+        .ids()
+        .find(|i| *i == id)
+        .unwrap_or("sql.internal-error")
+}
+
+pub(crate) fn to_actions(judge: Judge<'_>, input: &str, ctx: &Context) -> Vec<Action> {
+    let hints: Vec<String> = ["PGHOST", "PGDATABASE", "PGSERVICE", "DATABASE_URL", "PGURI"]
+        .iter()
+        .filter_map(|k| ctx.vars.get(*k).cloned())
+        .chain(judge.env_hints.iter().cloned())
+        .collect();
+    let environment = ctx.environments.resolve(hints.iter().map(String::as_str)).0;
+    let mut foreign: HashMap<usize, Action> = judge.foreign.into_iter().collect();
+    judge
+        .hits
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if let Some(mut a) = foreign.remove(&i) {
+                // A shell command run by the client: the shell classifier's judgement, placed
+                // at the meta-command in this input.
+                a.span = h.span;
+                a.finding.span = h.span;
+                a.depth += 1;
+                a.via = h.via.into_iter().chain(a.via).collect();
+                return a;
+            }
+            let rule = table().rule(h.rule);
+            let mut reason = rule
+                .reason
+                .replace(
+                    "{target}",
+                    if h.target.is_empty() { "it" } else { &h.target },
+                )
+                .replace("{why}", &h.why);
+            if let Some(instead) = &rule.instead {
+                reason.push_str("; instead: ");
+                reason.push_str(instead);
+            }
+            Action {
+                principal: ctx.principal.clone(),
+                environment: environment.clone(),
+                door: ctx.door.clone(),
+                language: Language::Sql,
+                operation: h.operation,
+                resource: Resource {
+                    kind: "database-object".into(),
+                    name: h.target.clone(),
+                },
+                effect: rule.effect,
+                blast_radius: BlastRadius::new(rule.scope, h.target),
+                raw: h.span.slice(input).chars().take(512).collect(),
+                span: h.span,
+                depth: h.via.len(),
+                via: h.via,
+                finding: Finding {
+                    rule: rule.id.clone(),
+                    decision: rule.decision,
+                    reason,
+                    span: h.span,
+                },
+            }
+        })
+        .collect()
+}
