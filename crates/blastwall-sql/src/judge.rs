@@ -846,8 +846,7 @@ impl<'a> Judge<'a> {
 pub(crate) fn name_runtime_targets(hits: &mut [Hit]) {
     for h in hits {
         let placeholder = !h.target.is_empty()
-            && h
-                .target
+            && h.target
                 .split(['.', ',', ' '])
                 .filter(|p| !p.is_empty())
                 .all(|p| p == crate::plpgsql::PLACEHOLDER);

@@ -2,11 +2,13 @@
 //! destructive steps of real incidents — run through the same engine as `check`. It passes only
 //! when every destructive step is stopped and every benign step runs.
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
-use blastwall_core::Decision;
-
-use crate::Engine;
+use blastwall_audit::AuditLog;
+use blastwall_hooks::Agent;
 
 /// One step of the scripted session.
 pub struct Step {
@@ -100,19 +102,31 @@ pub const SESSION: &[Step] = &[
     },
 ];
 
-/// Runs the session; returns the transcript and whether every step went as it should.
-pub fn run(engine: &Engine) -> (String, bool) {
+/// Runs the session through the Claude Code hook exactly as the agent would — one
+/// `blastwall hook claude-code` process per step, the event JSON on its stdin — then shows the
+/// audit trail those processes wrote, verifies it, and shows a tampered copy failing
+/// verification. `exe` is the blastwall binary; `dir` an empty directory for the audit log.
+/// Returns the transcript and whether every step and check went as it should.
+pub fn run(exe: &Path, dir: &Path) -> (String, bool) {
     let mut out = String::new();
     let mut ok = true;
     let (mut stopped, mut passed) = (0, 0);
+    let log_path = dir.join("audit.db");
     let _ = writeln!(
         out,
-        "blastwall demo: a scripted agent session, each step judged before it runs\n"
+        "blastwall demo: a scripted agent session, each step sent through the Claude Code hook\n\
+         (`blastwall hook claude-code`) before it runs, as the agent would send it\n"
     );
     for (i, step) in SESSION.iter().enumerate() {
-        let verdict = engine.check_shell(step.command);
-        let is_stopped = verdict.decision != Decision::Allow;
-        let good = is_stopped == step.destructive;
+        let event =
+            blastwall_hooks::shell_event(Agent::ClaudeCode, step.command, "/srv/app", "demo");
+        let answer = ask_hook(exe, &log_path, &event);
+        let (decision, reason) = match &answer {
+            Ok(a) => a.clone(),
+            Err(e) => ("error".to_owned(), e.clone()),
+        };
+        let is_stopped = decision != "allow";
+        let good = answer.is_ok() && is_stopped == step.destructive;
         ok &= good;
         if is_stopped {
             stopped += 1;
@@ -124,18 +138,17 @@ pub fn run(engine: &Engine) -> (String, bool) {
         let _ = writeln!(out, "    $ {}", step.command);
         let _ = writeln!(
             out,
-            "    [{mark}] {:<5} {}",
-            verdict.decision.as_str().to_uppercase(),
-            verdict.rule
+            "    [{mark}] the agent is told: {}",
+            decision.to_uppercase()
         );
         if is_stopped || !good {
-            let _ = writeln!(out, "          {}", verdict.reason);
+            let _ = writeln!(out, "          \"{reason}\"");
         }
         let _ = writeln!(out);
     }
     let _ = writeln!(
         out,
-        "{} steps: {stopped} stopped, {passed} allowed — {}",
+        "{} steps: {stopped} stopped, {passed} allowed — {}\n",
         SESSION.len(),
         if ok {
             "every destructive step was stopped and every benign step ran"
@@ -143,5 +156,129 @@ pub fn run(engine: &Engine) -> (String, bool) {
             "SOME STEPS WERE JUDGED WRONG"
         }
     );
+    ok &= audit_trail(&log_path, dir, &mut out);
     (out, ok)
+}
+
+/// One hook process: the event on stdin, the agent's view (decision, reason) from its answer.
+fn ask_hook(exe: &Path, log: &Path, event: &str) -> Result<(String, String), String> {
+    let mut child = Command::new(exe)
+        .args(["--no-config", "hook", "claude-code"])
+        .env(blastwall_audit::PATH_VAR, log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(event.as_bytes())
+            .map_err(|e| format!("cannot write the event: {e}"))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("the hook did not finish: {e}"))?;
+    if output.status.code() == Some(2) {
+        return Ok((
+            "deny".into(),
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ));
+    }
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+        format!(
+            "the hook's answer is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })?;
+    let specific = &answer["hookSpecificOutput"];
+    let decision = specific["permissionDecision"]
+        .as_str()
+        .ok_or("the hook's answer has no permissionDecision")?;
+    let reason = specific["permissionDecisionReason"].as_str().unwrap_or("");
+    Ok((decision.to_owned(), reason.to_owned()))
+}
+
+/// Shows the trail, verifies it, then tampers with a copy and shows verification failing.
+fn audit_trail(log_path: &Path, dir: &Path, out: &mut String) -> bool {
+    let _ = writeln!(
+        out,
+        "The audit trail the hook wrote ({}):",
+        log_path.display()
+    );
+    let log = match AuditLog::open(log_path) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(out, "  BAD: {e}");
+            return false;
+        }
+    };
+    let records = log.tail(SESSION.len()).unwrap_or_default();
+    for r in &records {
+        let input: String = r.input.chars().take(60).collect();
+        let _ = writeln!(
+            out,
+            "  #{:<3} {}  {:<5} {:<28} {}",
+            r.seq,
+            r.time_rfc3339(),
+            r.decision.as_str(),
+            r.rule,
+            input
+        );
+    }
+    let mut ok = records.len() == SESSION.len();
+    let clean = log.verify().map(|r| (r.is_clean(), r.to_string()));
+    let _ = writeln!(out, "\n$ blastwall audit verify");
+    match &clean {
+        Ok((true, text)) => {
+            let _ = writeln!(out, "  {text}");
+        }
+        other => {
+            ok = false;
+            let _ = writeln!(out, "  BAD: the untouched log did not verify: {other:?}");
+        }
+    }
+    // Someone with access to the file turns a refusal into an allow.
+    let copy = dir.join("tampered.db");
+    let tampered = std::fs::read(log_path).map(|mut bytes| {
+        // Every copy of the word: the table row and any index entry that holds it.
+        let at: Vec<usize> = bytes
+            .windows(4)
+            .enumerate()
+            .filter(|(_, w)| *w == b"deny")
+            .map(|(i, _)| i)
+            .collect();
+        for &i in &at {
+            bytes[i..i + 4].copy_from_slice(b"allw");
+        }
+        let edited = !at.is_empty();
+        (bytes, edited)
+    });
+    let copied = tampered.and_then(|(bytes, edited)| {
+        std::fs::write(&copy, bytes)?;
+        std::fs::copy(log.head_path(), dir.join("tampered.db.head"))?;
+        Ok(edited)
+    });
+    let _ = writeln!(
+        out,
+        "\nA copy of the log in which someone turned every `deny` into `allw` with a byte editor:\n$ blastwall audit verify"
+    );
+    let detected = copied.ok().filter(|edited| *edited).and_then(|_| {
+        AuditLog::open(&copy)
+            .and_then(|l| l.verify())
+            .map(|r| (!r.is_clean(), r.to_string()))
+            .or_else(|e| Ok::<_, ()>((true, e.to_string())))
+            .ok()
+    });
+    match detected {
+        Some((true, text)) => {
+            for line in text.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        other => {
+            ok = false;
+            let _ = writeln!(out, "  BAD: the tampered copy was not detected: {other:?}");
+        }
+    }
+    ok
 }

@@ -4,8 +4,10 @@
 //! Every front door of the binary (`check`, `check --batch`, `explain`, `demo`) goes through
 //! [`Engine::check`], so the same input gets the same decision whichever door it came through.
 
+pub mod audit;
 pub mod demo;
 pub mod explain;
+pub mod hook;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use blastwall::audit::{Recorder, after_recording};
 use blastwall::{Engine, Report, Request, exit_code};
-use blastwall_core::{Decision, Door};
+use blastwall_audit::NewRecord;
+use blastwall_core::{Decision, Door, Principal};
 use clap::{Parser, Subcommand};
 
 /// Largest input `check` reads, so hostile input cannot exhaust memory.
@@ -26,6 +28,10 @@ struct Cli {
     /// Ignore every configuration file: embedded rule packs and defaults only.
     #[arg(long, global = true)]
     no_config: bool,
+    /// The audit log (default: $BLASTWALL_AUDIT_LOG, else $XDG_STATE_HOME/blastwall/audit.db,
+    /// else ~/.local/state/blastwall/audit.db).
+    #[arg(long, global = true, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -40,6 +46,39 @@ enum Cmd {
         /// JSON Lines in, JSON Lines out: one action per line.
         #[arg(long)]
         batch: bool,
+        /// Do not record the decisions in the audit log (for measuring classification alone).
+        #[arg(long)]
+        no_audit: bool,
+    },
+    /// Answer an agent's hook: reads the agent's event JSON on stdin, answers in its protocol.
+    ///
+    /// AGENT is claude-code, cursor, codex or gemini. `blastwall init` writes the agent's hook
+    /// configuration that runs this.
+    Hook {
+        /// claude-code, cursor, codex or gemini.
+        agent: String,
+    },
+    /// Install blastwall as an agent's hook (merging into its settings; a backup is kept).
+    Init {
+        /// claude-code, cursor, codex or gemini.
+        #[arg(long)]
+        agent: String,
+        /// Install for the project in the current directory (the default).
+        #[arg(long, conflicts_with = "user")]
+        project: bool,
+        /// Install for the user (in the home directory), for every project.
+        #[arg(long)]
+        user: bool,
+        /// Remove exactly what an earlier init added.
+        #[arg(long)]
+        uninstall: bool,
+    },
+    /// Check, per agent on this machine, that the hook is installed, runs and answers.
+    Doctor,
+    /// Read and check the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
     },
     /// Explain, for a person, how a command, SQL statement or HTTP request is judged and why.
     Explain {
@@ -56,6 +95,64 @@ enum Cmd {
     Demo,
     /// List the loaded rules.
     Rules,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// The newest records.
+    Tail {
+        /// How many.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: usize,
+        /// JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Records matching every filter given.
+    Query {
+        #[command(flatten)]
+        filter: AuditFilter,
+        /// JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the hash chain; names the first edited, removed or reordered record (exit 2).
+    Verify,
+    /// Write records as JSON Lines (to stdout, or --output FILE).
+    Export {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct AuditFilter {
+    /// Records at or after this time: RFC 3339 (`2026-11-25T10:00:00Z`) or an age (`15m`, `2h`, `7d`).
+    #[arg(long)]
+    since: Option<String>,
+    /// Records before this time (same forms as --since).
+    #[arg(long)]
+    until: Option<String>,
+    #[arg(long)]
+    agent: Option<String>,
+    #[arg(long)]
+    session: Option<String>,
+    /// allow, ask or deny.
+    #[arg(long)]
+    decision: Option<String>,
+    /// A rule id; `*` matches any run of characters (`git.*`).
+    #[arg(long)]
+    rule: Option<String>,
+    #[arg(long)]
+    environment: Option<String>,
+    /// A door (`check`, `hook`, `hook:claude-code`).
+    #[arg(long)]
+    door: Option<String>,
+    /// Keep only the newest N matches.
+    #[arg(long)]
+    limit: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -113,7 +210,10 @@ fn engine(cli: &Cli) -> anyhow::Result<Engine> {
 fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     match &cli.command {
-        Cmd::Check { batch: false } => {
+        Cmd::Check {
+            batch: false,
+            no_audit,
+        } => {
             // Configuration errors still answer with a deny, so a door never reads them as allow.
             let engine = match engine(&cli) {
                 Ok(e) => e,
@@ -130,10 +230,14 @@ fn run() -> anyhow::Result<u8> {
                     MAX_STDIN / 1024 / 1024
                 )));
             }
-            let code = check_one(&engine, &buf, &mut std::io::stdout().lock());
+            let mut recorder = recorder(&cli, *no_audit);
+            let code = check_one(&engine, &buf, &mut recorder, &mut std::io::stdout().lock());
             Ok(code)
         }
-        Cmd::Check { batch: true } => {
+        Cmd::Check {
+            batch: true,
+            no_audit,
+        } => {
             let engine = match engine(&cli) {
                 Ok(e) => e,
                 Err(e) => return Ok(print_invalid(&format!("{e:#}"))),
@@ -141,6 +245,7 @@ fn run() -> anyhow::Result<u8> {
             let stdin = std::io::stdin();
             let mut reader = stdin.lock().take(u64::MAX);
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut recorder = recorder(&cli, *no_audit);
             let mut worst = 0u8;
             let mut invalid = false;
             let mut line = Vec::new();
@@ -160,7 +265,7 @@ fn run() -> anyhow::Result<u8> {
                     write_invalid(&mut out, "the line is larger than 16 MiB");
                     1
                 } else {
-                    check_one(&engine, &line, &mut out)
+                    check_one(&engine, &line, &mut recorder, &mut out)
                 };
                 invalid |= code == 1;
                 worst = worst.max(rank(code));
@@ -181,11 +286,54 @@ fn run() -> anyhow::Result<u8> {
             Ok(exit_code(verdict.decision) as u8)
         }
         Cmd::Demo => {
-            let engine = Engine::embedded();
-            let (transcript, ok) = blastwall::demo::run(&engine);
+            let exe = std::env::current_exe().context("cannot find the blastwall binary")?;
+            let dir = std::env::temp_dir().join(format!("blastwall-demo-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let (transcript, ok) = blastwall::demo::run(&exe, &dir);
             print!("{transcript}");
+            let _ = std::fs::remove_dir_all(&dir);
             Ok(if ok { 0 } else { 1 })
         }
+        Cmd::Hook { agent } => Ok(hook(&cli, agent)),
+        Cmd::Init {
+            agent,
+            project: _,
+            user,
+            uninstall,
+        } => {
+            let agent: blastwall_hooks::Agent = agent.parse()?;
+            let scope = if *user {
+                let home = home_dir()?;
+                blastwall_hooks::Scope::User(home)
+            } else {
+                blastwall_hooks::Scope::Project(
+                    std::env::current_dir().context("cannot read the current directory")?,
+                )
+            };
+            let command = own_command()?;
+            let report = if *uninstall {
+                blastwall_hooks::uninstall(agent, &scope, &command)?
+            } else {
+                blastwall_hooks::install(agent, &scope, &command)?
+            };
+            let verb = match (*uninstall, report.changed) {
+                (false, true) => "installed the hook in",
+                (false, false) => "the hook was already installed in",
+                (true, true) => "removed the hook from",
+                (true, false) => "there was no blastwall hook in",
+            };
+            println!("{}: {verb} {}", agent.display_name(), report.path.display());
+            if let Some(backup) = &report.backup {
+                println!("  the original is kept at {}", backup.display());
+            }
+            for note in &report.notes {
+                println!("  note: {note}");
+            }
+            Ok(0)
+        }
+        Cmd::Doctor => doctor(),
+        Cmd::Audit { command } => audit(&cli, command),
         Cmd::Rules => {
             let engine = engine(&cli)?;
             for r in &engine.rules().rules {
@@ -204,10 +352,10 @@ fn run() -> anyhow::Result<u8> {
 
 /// Judges one JSON request and writes one JSON line. Returns the exit code. A panic anywhere in
 /// judging is answered with a refusal, never with silence or an allow.
-fn check_one(engine: &Engine, bytes: &[u8], out: &mut impl Write) -> u8 {
+fn check_one(engine: &Engine, bytes: &[u8], recorder: &mut Recorder, out: &mut impl Write) -> u8 {
     let mut buf = Vec::new();
     let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check_one_unguarded(engine, bytes, &mut buf)
+        check_one_unguarded(engine, bytes, recorder, &mut buf)
     }));
     match judged {
         Ok(code) => {
@@ -224,7 +372,12 @@ fn check_one(engine: &Engine, bytes: &[u8], out: &mut impl Write) -> u8 {
     }
 }
 
-fn check_one_unguarded(engine: &Engine, bytes: &[u8], out: &mut impl Write) -> u8 {
+fn check_one_unguarded(
+    engine: &Engine,
+    bytes: &[u8],
+    recorder: &mut Recorder,
+    out: &mut impl Write,
+) -> u8 {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -247,7 +400,25 @@ fn check_one_unguarded(engine: &Engine, bytes: &[u8], out: &mut impl Write) -> u
         }
     };
     match engine.check(&req, Door::Check) {
-        Ok((verdict, input)) => {
+        Ok((mut verdict, input)) => {
+            let principal = Principal {
+                agent: req.agent.clone(),
+                session: req.session.clone(),
+            };
+            let mut record = NewRecord::from_verdict(Door::Check, &principal, &*input, &verdict);
+            if let Some(cwd) = &req.cwd {
+                record.cwd = Some(cwd.clone());
+            }
+            let recorded = recorder.append(&record);
+            let (decision, why) = after_recording(verdict.decision, verdict.effect, &recorded);
+            if let Err(e) = &recorded {
+                eprintln!("blastwall: warning: the audit log failed: {e}");
+            }
+            if let Some(why) = why {
+                verdict.decision = decision;
+                verdict.rule = "audit.unavailable".into();
+                verdict.reason = why;
+            }
             let report = Report::new(&verdict, &input);
             let _ = serde_json::to_writer(&mut *out, &report);
             let _ = out.write_all(b"\n");
@@ -296,4 +467,260 @@ fn unrank(r: u8) -> u8 {
         2 => 2,
         _ => 1,
     }
+}
+
+fn recorder(cli: &Cli, no_audit: bool) -> Recorder {
+    if no_audit {
+        Recorder::disabled()
+    } else {
+        Recorder::new(Some(blastwall::audit::log_path(cli.audit_log.as_deref())))
+    }
+}
+
+/// `blastwall hook AGENT`: never exits in a way the agent reads as "go ahead" unless the action
+/// was judged and allowed.
+fn hook(cli: &Cli, agent: &str) -> u8 {
+    let Ok(agent) = agent.parse::<blastwall_hooks::Agent>() else {
+        // Without the agent there is no protocol to answer in; 2 blocks in every supported one.
+        eprintln!(
+            "blastwall: unknown agent `{agent}`: use claude-code, cursor, codex or gemini (the action is blocked)"
+        );
+        return 2;
+    };
+    let mut event = Vec::new();
+    let read = std::io::stdin()
+        .take(blastwall_hooks::MAX_EVENT_BYTES as u64 + 1)
+        .read_to_end(&mut event);
+    let output = match read {
+        Err(e) => blastwall_hooks::fail_closed(agent, &format!("cannot read the event: {e}")),
+        Ok(_) => {
+            let engine = engine(cli).map_err(|e| format!("{e:#}"));
+            let (mut output, decided) =
+                blastwall::hook::answer(engine.as_ref().map_err(String::as_str), agent, &event);
+            if let Some(d) = decided {
+                let record = NewRecord {
+                    time_ms: blastwall_audit::now_ms(),
+                    door: Door::Hook(agent.as_str().into()),
+                    agent: Some(agent.as_str().into()),
+                    session: d.session.clone(),
+                    environment: d.environment.clone(),
+                    cwd: d.cwd.clone(),
+                    input: d.input.clone(),
+                    decision: d.decision,
+                    effect: d.effect,
+                    rule: d.rule.clone(),
+                    reason: d.reason.clone(),
+                };
+                let recorded = recorder(cli, false).append(&record);
+                let (decision, why) = after_recording(d.decision, d.effect, &recorded);
+                if let Some(why) = why {
+                    output = blastwall::hook::rerender(agent, &event, decision, &why);
+                } else if let Err(e) = recorded {
+                    output
+                        .stderr
+                        .push_str(&format!("blastwall: warning: the audit log failed: {e}\n"));
+                }
+            }
+            output
+        }
+    };
+    print!("{}", output.stdout);
+    eprint!("{}", output.stderr);
+    let _ = std::io::stdout().flush();
+    u8::try_from(output.exit_code).unwrap_or(2)
+}
+
+fn home_dir() -> anyhow::Result<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .context("HOME is not set: cannot find the user's settings")
+}
+
+/// The command an agent's hook configuration runs: this very binary, by absolute path.
+fn own_command() -> anyhow::Result<String> {
+    let exe = std::env::current_exe().context("cannot find the blastwall binary's own path")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    Ok(exe.to_string_lossy().into_owned())
+}
+
+fn doctor() -> anyhow::Result<u8> {
+    let home = home_dir()?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let command = own_command()?;
+    let statuses = blastwall_hooks::doctor(&home, Some(&cwd), &command);
+    if statuses.is_empty() {
+        println!("no supported agent found (Claude Code, Cursor, Codex CLI, Gemini CLI)");
+        return Ok(0);
+    }
+    let mut healthy = true;
+    for status in &statuses {
+        let agent = status.agent;
+        let placements: Vec<_> = status.user.iter().chain(&status.project).collect();
+        let installed: Vec<_> = placements.iter().filter(|p| p.installed).collect();
+        println!("{}", agent.display_name());
+        if installed.is_empty() {
+            healthy = false;
+            println!("  hook: not installed");
+        }
+        for p in &installed {
+            println!("  hook: installed in {}", p.path.display());
+            if let Some(problem) = &p.problem {
+                healthy = false;
+                println!("  problem: {problem}");
+            }
+            if let Some(cmd) = &p.command {
+                match probe(cmd, agent) {
+                    Ok(()) => println!("  answering: yes (it blocked `rm -rf /` in a test event)"),
+                    Err(why) => {
+                        healthy = false;
+                        println!("  answering: NO: {why}");
+                    }
+                }
+            }
+        }
+        if let Some(problem) = &status.command_problem {
+            healthy = false;
+            println!("  problem: {problem}");
+        }
+        if let Some(advice) = &status.advice {
+            println!("  to do: {advice}");
+        }
+    }
+    Ok(if healthy { 0 } else { 1 })
+}
+
+/// Runs an installed hook command with a destructive test event and checks that it blocks it.
+fn probe(command: &str, agent: blastwall_hooks::Agent) -> Result<(), String> {
+    let event = blastwall_hooks::shell_event(agent, "rm -rf /", "/", "blastwall-doctor");
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env(
+            blastwall_audit::PATH_VAR,
+            std::env::temp_dir().join("blastwall-doctor-audit.db"),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(event.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("`{command}` did not finish: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let blocked = out.status.code() == Some(2) || stdout.contains("\"deny\"");
+    if blocked {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{command}` did not block a destructive test event (exit {:?}, output {:?}); reinstall with `blastwall init --agent {}`",
+            out.status.code(),
+            stdout.chars().take(200).collect::<String>(),
+            agent.as_str()
+        ))
+    }
+}
+
+fn audit(cli: &Cli, command: &AuditCmd) -> anyhow::Result<u8> {
+    let path = blastwall::audit::log_path(cli.audit_log.as_deref()).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        path.exists(),
+        "there is no audit log at {} yet: it is created by the first decision a hook or `check` records",
+        path.display()
+    );
+    let log = blastwall_audit::AuditLog::open(&path)?;
+    match command {
+        AuditCmd::Tail { lines, json } => {
+            print_records(&log.tail(*lines)?, *json);
+            Ok(0)
+        }
+        AuditCmd::Query { filter, json } => {
+            print_records(&log.query(&audit_filter(filter)?)?, *json);
+            Ok(0)
+        }
+        AuditCmd::Verify => {
+            let report = log.verify()?;
+            println!("{report}");
+            Ok(if report.is_clean() { 0 } else { 2 })
+        }
+        AuditCmd::Export { filter, output } => {
+            let filter = audit_filter(filter)?;
+            let n = match output {
+                Some(file) => {
+                    let f = std::fs::File::create(file)
+                        .with_context(|| format!("cannot create {}", file.display()))?;
+                    log.export_jsonl(&filter, std::io::BufWriter::new(f))?
+                }
+                None => log.export_jsonl(&filter, std::io::stdout().lock())?,
+            };
+            eprintln!("blastwall: exported {n} records");
+            Ok(0)
+        }
+    }
+}
+
+fn print_records(records: &[blastwall_audit::Record], json: bool) {
+    for r in records {
+        if json {
+            println!("{}", serde_json::to_string(r).unwrap_or_default());
+        } else {
+            let input: String = r.input.replace('\n', " ⏎ ").chars().take(80).collect();
+            println!(
+                "{:>6}  {}  {:<18} {:<5} {:<30} {}",
+                r.seq,
+                r.time_rfc3339(),
+                r.door,
+                r.decision.as_str(),
+                r.rule,
+                input
+            );
+        }
+    }
+}
+
+fn audit_filter(f: &AuditFilter) -> anyhow::Result<blastwall_audit::Filter> {
+    let decision = match &f.decision {
+        Some(d) => Some(
+            Decision::parse(d)
+                .with_context(|| format!("unknown decision `{d}`: use allow, ask or deny"))?,
+        ),
+        None => None,
+    };
+    Ok(blastwall_audit::Filter {
+        since_ms: f.since.as_deref().map(parse_time).transpose()?,
+        until_ms: f.until.as_deref().map(parse_time).transpose()?,
+        after_seq: None,
+        agent: f.agent.clone(),
+        session: f.session.clone(),
+        environment: f.environment.clone(),
+        decision,
+        rule: f.rule.clone(),
+        door: f.door.clone(),
+        limit: f.limit,
+    })
+}
+
+/// `15m`, `2h`, `7d` ago, or an RFC 3339 UTC time, as ms since the epoch.
+fn parse_time(text: &str) -> anyhow::Result<i64> {
+    let now = blastwall_audit::now_ms();
+    let unit = |c: char| match c {
+        's' => Some(1_000),
+        'm' => Some(60_000),
+        'h' => Some(3_600_000),
+        'd' => Some(86_400_000),
+        _ => None,
+    };
+    if let Some(last) = text.chars().last()
+        && let Some(ms) = unit(last)
+        && let Ok(n) = text[..text.len() - 1].parse::<i64>()
+    {
+        return Ok(now - n * ms);
+    }
+    blastwall_audit::parse_rfc3339(text).with_context(|| {
+        format!("cannot read the time `{text}`: use an age such as 15m, 2h, 7d or a time such as 2026-11-25T10:00:00Z")
+    })
 }

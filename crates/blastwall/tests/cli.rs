@@ -8,6 +8,10 @@ fn blastwall(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_blastwall"))
         .args(args)
         .env("BLASTWALL_CONFIG", "/nonexistent/blastwall.toml")
+        .env(
+            "BLASTWALL_AUDIT_LOG",
+            std::env::temp_dir().join(format!("blastwall-cli-test-{}.db", std::process::id())),
+        )
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
