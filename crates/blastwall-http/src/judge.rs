@@ -1,0 +1,936 @@
+//! Judging one request: which rules match the request as a whole, each GraphQL root field, each
+//! Redis command and each SQL statement it carries, and the fail-closed findings for what cannot
+//! be read. Every subject becomes one [`Action`].
+//!
+//! Provider rules (packs that name hosts or APIs) settle a subject when any of them match; the
+//! generic rules speak only when no provider rule does. Among the rules that speak, the strictest
+//! wins, the first in pack order among equals. This module must never do I/O; SQL is judged by
+//! whatever SQL classifier the registry holds, and its absence fails closed.
+
+use blastwall_core::{
+    Action, BlastRadius, Context, Decision, Effect, Finding, Language, Registry, Resource, Scope,
+    Span,
+};
+use serde_json::value::RawValue;
+
+use crate::Limits;
+use crate::graphql::{self, OperationKind, Reading, RootField};
+use crate::located::{Located, Members, array_items, offset_in};
+use crate::message::ParsedMessage;
+use crate::packs::{HttpRules, Mechanism, PackKind, Rule, RuleKind, any_glob, hosts_match};
+use crate::view::{BodyKind, BodyProblem, MethodSource, RequestView, truncate};
+
+/// Query parameters that shape a PostgREST response without filtering rows.
+const NON_FILTER_PARAMS: &[&str] = &[
+    "select",
+    "order",
+    "limit",
+    "offset",
+    "columns",
+    "on_conflict",
+];
+
+/// The AWS operation a request invokes.
+struct AwsOperation {
+    name: String,
+    service: String,
+    span: Span,
+}
+
+/// A finding waiting to become an action.
+struct Verdict {
+    rule: String,
+    decision: Decision,
+    effect: Effect,
+    scope: Scope,
+    reason: String,
+    resource_kind: String,
+    resource_name: String,
+    operation: String,
+    span: Span,
+    via: Vec<String>,
+    depth: usize,
+}
+
+impl Verdict {
+    fn fail_closed(rule: &str, reason: String, span: Span, operation: String) -> Verdict {
+        Verdict {
+            rule: rule.into(),
+            decision: Decision::Ask,
+            effect: Effect::Write,
+            scope: Scope::Unknown,
+            reason,
+            resource_kind: "http-request".into(),
+            resource_name: operation.clone(),
+            operation,
+            span,
+            via: Vec::new(),
+            depth: 0,
+        }
+    }
+}
+
+struct Judge<'a, 'm> {
+    rules: &'a HttpRules,
+    limits: &'a Limits,
+    view: &'a RequestView<'m>,
+    ctx: &'a Context,
+    /// The packs whose hosts this request reaches.
+    packs: Vec<usize>,
+    verdicts: Vec<Verdict>,
+    extra_hints: Vec<String>,
+    /// Actions from other classifiers (SQL), environment still to be merged.
+    nested: Vec<Action>,
+}
+
+pub(crate) fn classify(
+    rules: &HttpRules,
+    limits: &Limits,
+    input: &str,
+    ctx: &Context,
+    registry: &Registry,
+) -> Vec<Action> {
+    let whole = Span::new(0, input.len());
+    let parsed = match ParsedMessage::parse(input) {
+        Ok(p) => p,
+        Err(e) => {
+            let v = Verdict::fail_closed(
+                "http.request.unparseable",
+                format!(
+                    "this is not an HTTP request blastwall can read ({e}); a human should check what it would do"
+                ),
+                whole,
+                "unreadable request".into(),
+            );
+            return vec![to_action(
+                v,
+                input,
+                ctx,
+                &ctx.environments.resolve(std::iter::empty()).0,
+            )];
+        }
+    };
+    let request_line = parsed.request_line;
+    let view = match RequestView::build(input, parsed, limits) {
+        Ok(v) => v,
+        Err(problem) => {
+            let v = Verdict::fail_closed(
+                "http.request.bad-url",
+                format!(
+                    "{}: blastwall cannot tell which server and resource this request reaches",
+                    problem.0
+                ),
+                request_line,
+                "unreadable request".into(),
+            );
+            return vec![to_action(
+                v,
+                input,
+                ctx,
+                &ctx.environments.resolve(std::iter::empty()).0,
+            )];
+        }
+    };
+    let packs = rules
+        .packs
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| hosts_match(&p.hosts, &view.hosts))
+        .map(|(i, _)| i)
+        .collect();
+    let mut judge = Judge {
+        rules,
+        limits,
+        view: &view,
+        ctx,
+        packs,
+        verdicts: Vec::new(),
+        extra_hints: Vec::new(),
+        nested: Vec::new(),
+    };
+    judge.body_problems();
+    judge.request_rules();
+    let is_graphql = graphql::is_graphql(&view);
+    if is_graphql {
+        judge.graphql();
+    }
+    judge.redis();
+    judge.sql(registry, is_graphql);
+    judge.fallback();
+
+    let hints = view
+        .env_hints
+        .iter()
+        .chain(judge.extra_hints.iter())
+        .map(String::as_str);
+    let (environment, _) = ctx.environments.resolve(hints);
+    let mut actions: Vec<Action> = judge
+        .verdicts
+        .into_iter()
+        .map(|v| to_action(v, input, ctx, &environment))
+        .collect();
+    for mut a in judge.nested {
+        let (env, _) = ctx
+            .environments
+            .resolve([a.environment.as_str(), environment.as_str()]);
+        a.environment = env;
+        actions.push(a);
+    }
+    actions
+}
+
+fn to_action(
+    v: Verdict,
+    input: &str,
+    ctx: &Context,
+    environment: &blastwall_core::Environment,
+) -> Action {
+    let raw: String = v.span.slice(input).chars().take(512).collect();
+    Action {
+        principal: ctx.principal.clone(),
+        environment: environment.clone(),
+        door: ctx.door.clone(),
+        language: Language::Http,
+        operation: v.operation,
+        resource: Resource {
+            kind: v.resource_kind,
+            name: v.resource_name,
+        },
+        effect: v.effect,
+        blast_radius: BlastRadius::new(v.scope, blast_note(v.scope)),
+        raw,
+        span: v.span,
+        depth: v.depth,
+        via: v.via,
+        finding: Finding {
+            rule: v.rule,
+            decision: v.decision,
+            reason: v.reason,
+            span: v.span,
+        },
+    }
+}
+
+fn blast_note(scope: Scope) -> &'static str {
+    match scope {
+        Scope::None => "nothing changes",
+        Scope::Single => "one record or object",
+        Scope::Tree => "a set of records or objects",
+        Scope::Project => "a whole project or repository",
+        Scope::Host => "a whole server",
+        Scope::Account => "a cloud account, PaaS project or database server",
+        Scope::Unknown => "cannot be estimated",
+    }
+}
+
+impl<'a> Judge<'a, '_> {
+    fn describe(&self) -> String {
+        self.view.describe(&self.view.methods[0].method)
+    }
+
+    fn body_problems(&mut self) {
+        let view = self.view;
+        let span = view.body_span();
+        let what = self.describe();
+        let problem = match &view.body_problem {
+            Some(BodyProblem::TooLarge(n)) => Some((
+                "http.body.too-large",
+                format!(
+                    "the body of {what} is {n} bytes, over the {} bytes blastwall reads: it was not inspected, so what it would do is unknown",
+                    self.limits.max_body
+                ),
+            )),
+            Some(BodyProblem::Binary) => Some((
+                "http.body.binary",
+                format!(
+                    "the body of {what} is binary, not text blastwall can read: what it would do is unknown"
+                ),
+            )),
+            Some(BodyProblem::InvalidJson(e)) => Some((
+                "http.body.invalid-json",
+                format!(
+                    "the body of {what} claims to be JSON but does not parse ({e}): servers may read it differently than blastwall"
+                ),
+            )),
+            Some(BodyProblem::Encoded(enc)) => Some((
+                "http.body.encoded",
+                format!(
+                    "the body of {what} is `{enc}`-encoded: blastwall does not decompress bodies, so what it would do is unknown"
+                ),
+            )),
+            Some(BodyProblem::ConflictingContentTypes) => Some((
+                "http.body.ambiguous-content-type",
+                format!(
+                    "{what} has several different Content-Type headers: the server may read the body differently than blastwall"
+                ),
+            )),
+            None => None,
+        };
+        if let Some((rule, reason)) = problem {
+            self.verdicts
+                .push(Verdict::fail_closed(rule, reason, span, what.clone()));
+            return;
+        }
+        if let BodyKind::Unknown(t) = &view.body_kind
+            && view.can_write()
+        {
+            self.verdicts.push(Verdict::fail_closed(
+                    "http.body.unknown-content-type",
+                    format!("{what} sends a body of type `{t}`, which blastwall cannot read: what it would change is unknown"),
+                    span,
+                    what,
+                ));
+        }
+    }
+
+    /// The strictest of the matches, provider rules first.
+    fn best(matches: Vec<(PackKind, &Rule, Span, String)>) -> Option<(&Rule, Span, String)> {
+        let provider = matches.iter().any(|(k, ..)| *k == PackKind::Provider);
+        matches
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (k, ..))| !provider || *k == PackKind::Provider)
+            .max_by_key(|(i, (_, r, ..))| (r.decision, r.effect, std::cmp::Reverse(*i)))
+            .map(|(_, (_, r, s, via))| (r, s, via))
+    }
+
+    fn applicable(&self, kind: RuleKind) -> Vec<(PackKind, &'a Rule)> {
+        let rules: &'a HttpRules = self.rules;
+        let hosts = &self.view.hosts;
+        let mut out = Vec::new();
+        for &i in &self.packs {
+            let pack = &rules.packs[i];
+            for r in &pack.rules {
+                if r.kind == kind && (r.hosts.is_empty() || hosts_match(&r.hosts, hosts)) {
+                    out.push((pack.kind, r));
+                }
+            }
+        }
+        out
+    }
+
+    fn request_rules(&mut self) {
+        let aws = aws_operation(self.view);
+        let mut matches = Vec::new();
+        for (kind, rule) in self.applicable(RuleKind::Request) {
+            if let Some((span, via)) = request_matches(rule, self.view, aws.as_ref()) {
+                matches.push((kind, rule, span, via));
+            }
+        }
+        let Some((rule, span, via)) = Self::best(matches) else {
+            return;
+        };
+        let method = self.view.methods[0].method.clone();
+        let operation = match &aws {
+            Some(op) if !rule.aws.is_empty() => format!("{} {}", op.service, op.name),
+            _ => self.describe(),
+        };
+        let mut verdict = self.verdict(rule, span, operation.clone(), &[("method", &method)]);
+        if !via.is_empty() {
+            verdict.via.push(via);
+        }
+        if (verdict.effect >= Effect::Destructive || verdict.decision > Decision::Allow)
+            && let Some((dry, flag)) = dry_run(self.view)
+        {
+            verdict = Verdict {
+                rule: "http.dry-run".into(),
+                decision: Decision::Allow,
+                effect: Effect::Read,
+                scope: Scope::None,
+                reason: format!(
+                    "dry run (`{flag}`): the server only validates {operation} (which `{}` would otherwise judge: {}) without carrying it out",
+                    rule.id, verdict.decision
+                ),
+                resource_kind: verdict.resource_kind,
+                resource_name: verdict.resource_name,
+                operation,
+                span: dry,
+                via: verdict.via,
+                depth: 0,
+            };
+        }
+        self.verdicts.push(verdict);
+    }
+
+    fn verdict(
+        &self,
+        rule: &Rule,
+        span: Span,
+        operation: String,
+        vars: &[(&str, &str)],
+    ) -> Verdict {
+        let mut reason = rule
+            .reason
+            .replace("{host}", &self.view.host)
+            .replace("{path}", &self.view.path);
+        for (k, v) in vars {
+            reason = reason.replace(&format!("{{{k}}}"), v);
+        }
+        let resource_name = match rule.kind {
+            RuleKind::Request => format!("{}{}", self.view.host, self.view.path),
+            _ => operation.clone(),
+        };
+        Verdict {
+            rule: rule.id.clone(),
+            decision: rule.decision,
+            effect: rule.effect,
+            scope: rule.scope,
+            reason,
+            resource_kind: rule.resource.clone(),
+            resource_name,
+            operation,
+            span,
+            via: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    fn graphql(&mut self) {
+        let envelopes = graphql::envelopes(self.view, self.limits);
+        if envelopes.is_empty() {
+            if self.view.can_write() && !self.view.parsed.body.trim().is_empty() {
+                let what = self.describe();
+                self.verdicts.push(Verdict::fail_closed(
+                    "http.graphql.no-operation",
+                    format!("{what} goes to a GraphQL endpoint but carries no GraphQL document blastwall can find: what it would run is unknown"),
+                    self.view.body_span(),
+                    what,
+                ));
+            }
+            return;
+        }
+        for env in &envelopes {
+            self.extra_hints
+                .extend(env.variable_strings.iter().cloned());
+            match graphql::read(env, self.limits) {
+                Reading::Problem(why, span) => {
+                    let what = self.describe();
+                    self.verdicts.push(Verdict::fail_closed(
+                        "http.graphql.unreadable",
+                        format!(
+                            "{why} ({what}, {}): blastwall cannot tell which operation would run",
+                            env.via
+                        ),
+                        span,
+                        what,
+                    ));
+                }
+                Reading::Fields(fields) => self.graphql_fields(fields),
+            }
+        }
+    }
+
+    fn graphql_fields(&mut self, fields: Vec<RootField>) {
+        // Reads are summarized: one action per operation that only reads.
+        let mut reads: Vec<(OperationKind, Option<String>, Span, Vec<String>)> = Vec::new();
+        for field in fields {
+            self.extra_hints.extend(field.string_args.iter().cloned());
+            let lname = field.name.to_ascii_lowercase();
+            let mut matches = Vec::new();
+            for (kind, rule) in self.applicable(RuleKind::GraphQl) {
+                if !rule
+                    .operation_types
+                    .iter()
+                    .any(|t| t == field.operation.as_str())
+                {
+                    continue;
+                }
+                if !rule.paths.is_empty()
+                    && !rule.paths.iter().any(|p| p.matches(&self.view.segments))
+                {
+                    continue;
+                }
+                if any_glob(&rule.graphql, &lname)
+                    && (rule.graphql_also.is_empty() || any_glob(&rule.graphql_also, &lname))
+                {
+                    matches.push((kind, rule, field.span, String::new()));
+                }
+            }
+            let operation = format!("{} {}", field.operation.as_str(), field.name);
+            match Self::best(matches) {
+                Some((rule, span, _)) => {
+                    let mut v = self.verdict(
+                        rule,
+                        span,
+                        operation,
+                        &[
+                            ("field", &field.name),
+                            ("method", &self.view.methods[0].method),
+                        ],
+                    );
+                    v.resource_kind = "graphql-field".into();
+                    v.resource_name =
+                        format!("{} at {}{}", field.name, self.view.host, self.view.path);
+                    v.via = field.via.clone();
+                    self.verdicts.push(v);
+                }
+                None if field.operation == OperationKind::Mutation => {
+                    self.verdicts.push(Verdict {
+                        rule: "http.graphql.mutation".into(),
+                        decision: Decision::Allow,
+                        effect: Effect::Write,
+                        scope: Scope::Single,
+                        reason: format!(
+                            "GraphQL mutation `{}` at {}: no rule says it deletes or exposes anything",
+                            field.name, self.view.host
+                        ),
+                        resource_kind: "graphql-field".into(),
+                        resource_name: format!("{} at {}{}", field.name, self.view.host, self.view.path),
+                        operation,
+                        span: field.span,
+                        via: field.via.clone(),
+                        depth: 0,
+                    });
+                }
+                None => {
+                    if let Some(r) = reads.iter_mut().find(|r| {
+                        r.0 == field.operation && r.1 == field.operation_name && r.3 == field.via
+                    }) {
+                        r.2 = r.2.cover(field.span);
+                    } else {
+                        reads.push((
+                            field.operation,
+                            field.operation_name.clone(),
+                            field.span,
+                            field.via.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        for (kind, name, span, via) in reads {
+            let label = name.map_or_else(
+                || kind.as_str().to_owned(),
+                |n| format!("{} {n}", kind.as_str()),
+            );
+            self.verdicts.push(Verdict {
+                rule: "http.graphql.read".into(),
+                decision: Decision::Allow,
+                effect: Effect::Read,
+                scope: Scope::None,
+                reason: format!("GraphQL {label} at {} only reads", self.view.host),
+                resource_kind: "graphql-operation".into(),
+                resource_name: format!("{}{}", self.view.host, self.view.path),
+                operation: label,
+                span,
+                via,
+                depth: 0,
+            });
+        }
+    }
+
+    fn redis(&mut self) {
+        let rules: Vec<(PackKind, &Rule)> = self.applicable(RuleKind::Redis);
+        if rules.is_empty() {
+            return;
+        }
+        let mut commands: Vec<(String, Span)> = Vec::new();
+        if let Some(first) = self.view.segments.first() {
+            commands.push((first.clone(), self.view.parsed.request_line));
+        }
+        if self.view.json.is_some() {
+            let body = self.view.parsed.body;
+            let start = self.view.parsed.body_start;
+            if let Some(items) = array_items(body) {
+                for item in items.iter().take(self.limits.max_root_fields) {
+                    let t = item.get().trim_start();
+                    if t.starts_with('[')
+                        && let Some(inner) = array_items(item.get())
+                        && let Some(c) = inner.first().and_then(|c| json_str(body, start, c))
+                    {
+                        commands.push((c.text.to_ascii_lowercase(), c.whole));
+                    }
+                }
+                if let Some(c) = items.first().and_then(|c| json_str(body, start, c)) {
+                    commands.push((c.text.to_ascii_lowercase(), c.whole));
+                }
+            }
+        }
+        for (command, span) in commands {
+            let matches: Vec<_> = rules
+                .iter()
+                .filter(|(_, r)| any_glob(&r.redis, &command))
+                .map(|(k, r)| (*k, *r, span, String::new()))
+                .collect();
+            if let Some((rule, span, _)) = Self::best(matches) {
+                let cmd = command.to_ascii_uppercase();
+                let mut v = self.verdict(rule, span, format!("redis {cmd}"), &[("command", &cmd)]);
+                v.resource_kind = "redis-command".into();
+                self.verdicts.push(v);
+            }
+        }
+    }
+
+    fn sql(&mut self, registry: &Registry, is_graphql: bool) {
+        let body = self.view.parsed.body;
+        let start = self.view.parsed.body_start;
+        if self.view.json.is_none() && self.view.form.is_empty() {
+            return;
+        }
+        let mut found: Vec<(Located, &Rule, PackKind)> = Vec::new();
+        let mut rules: Vec<(PackKind, &Rule)> = self.applicable(RuleKind::Sql);
+        // Provider rules first: a string both a provider and the generic rule find is the
+        // provider's.
+        rules.sort_by_key(|(k, _)| *k != PackKind::Provider);
+        let aws = aws_operation(self.view);
+        for (kind, rule) in rules {
+            if request_matches(rule, self.view, aws.as_ref()).is_none() {
+                continue;
+            }
+            for path in &rule.sql {
+                let mut strings = Vec::new();
+                if self.view.json.is_some() {
+                    json_strings_at(
+                        body,
+                        start,
+                        body,
+                        path,
+                        &mut strings,
+                        self.limits.max_sql_strings,
+                    );
+                } else if let Some(p) = self
+                    .view
+                    .form
+                    .iter()
+                    .find(|p| p.key == path.to_ascii_lowercase())
+                {
+                    strings.push(p.value.clone());
+                }
+                for s in strings {
+                    if s.text.trim().is_empty() || found.iter().any(|(f, ..)| f.whole == s.whole) {
+                        continue;
+                    }
+                    let generic = kind == PackKind::Generic;
+                    if (generic || is_graphql)
+                        && (graphql::looks_like_graphql(&s.text) || !looks_like_sql(&s.text))
+                    {
+                        continue;
+                    }
+                    found.push((s, rule, kind));
+                }
+            }
+        }
+        if found.iter().any(|(_, _, k)| *k == PackKind::Provider) {
+            found.retain(|(_, _, k)| *k == PackKind::Provider);
+        }
+        let describe = self.describe();
+        for (sql, rule, _) in found.into_iter().take(self.limits.max_sql_strings) {
+            match registry.classify(Language::Sql, &sql.text, self.ctx) {
+                Some(actions) => {
+                    for mut a in actions {
+                        let shift = |s: Span| {
+                            let m =
+                                sql.span(s.start.min(sql.text.len()), s.end.min(sql.text.len()));
+                            if s.end <= s.start { sql.whole } else { m }
+                        };
+                        a.span = shift(a.span);
+                        a.finding.span = shift(a.finding.span);
+                        a.depth += 1;
+                        a.via
+                            .insert(0, format!("SQL in the body of {describe} (`{}`)", rule.id));
+                        a.door = self.ctx.door.clone();
+                        self.nested.push(a);
+                    }
+                }
+                None => {
+                    let mut v = self.verdict(
+                        rule,
+                        sql.whole,
+                        format!("SQL over HTTP to {}", self.view.host),
+                        &[],
+                    );
+                    v.reason = format!(
+                        "{} ({describe}); no SQL classifier is registered to judge the statement, so a human should read it",
+                        v.reason
+                    );
+                    v.decision = v.decision.max(Decision::Ask);
+                    v.resource_kind = "sql".into();
+                    self.verdicts.push(v);
+                }
+            }
+        }
+    }
+
+    fn fallback(&mut self) {
+        if !self.verdicts.is_empty() || !self.nested.is_empty() {
+            return;
+        }
+        let what = self.describe();
+        let unknown: Vec<&MethodSource> = self
+            .view
+            .methods
+            .iter()
+            .filter(|m| !KNOWN_METHODS.contains(&m.method.as_str()))
+            .collect();
+        if let Some(m) = unknown.first() {
+            self.verdicts.push(Verdict::fail_closed(
+                "http.method.unknown",
+                format!("`{}` is not a method blastwall knows ({what}): what it would do on the server is unknown", truncate(&m.method, 40)),
+                m.span,
+                what,
+            ));
+            return;
+        }
+        let writes = self.view.can_write();
+        let span = self.view.parsed.request_line;
+        self.verdicts.push(if writes {
+            Verdict {
+                rule: "http.write".into(),
+                decision: Decision::Allow,
+                effect: Effect::Write,
+                scope: Scope::Single,
+                reason: format!("{what}: no rule says it deletes, overwrites or exposes anything"),
+                resource_kind: "http-resource".into(),
+                resource_name: format!("{}{}", self.view.host, self.view.path),
+                operation: what,
+                span,
+                via: Vec::new(),
+                depth: 0,
+            }
+        } else {
+            Verdict {
+                rule: "http.read".into(),
+                decision: Decision::Allow,
+                effect: Effect::Read,
+                scope: Scope::None,
+                reason: format!("{what} only reads"),
+                resource_kind: "http-resource".into(),
+                resource_name: format!("{}{}", self.view.host, self.view.path),
+                operation: what,
+                span,
+                via: Vec::new(),
+                depth: 0,
+            }
+        });
+    }
+}
+
+const KNOWN_METHODS: &[&str] = &[
+    "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE",
+];
+
+fn json_str(body: &str, start: usize, raw: &RawValue) -> Option<Located> {
+    let lit = raw.get();
+    Located::json_string(lit, start + offset_in(body, lit))
+}
+
+/// The strings at a dotted path (`requests[].stmt.sql`) in a JSON document; `[]` walks every
+/// element of an array. A top-level array is walked as a batch.
+fn json_strings_at(
+    body: &str,
+    start: usize,
+    raw: &str,
+    path: &str,
+    out: &mut Vec<Located>,
+    max: usize,
+) {
+    if out.len() >= max {
+        return;
+    }
+    let t = raw.trim_start();
+    if t.starts_with('[') {
+        if let Some(items) = array_items(raw) {
+            for item in items.iter().take(max) {
+                json_strings_at(body, start, item.get(), path, out, max);
+            }
+        }
+        return;
+    }
+    if path.is_empty() {
+        if t.starts_with('"')
+            && let Some(l) = Located::json_string(raw.trim(), start + offset_in(body, raw.trim()))
+        {
+            out.push(l);
+        }
+        return;
+    }
+    let (step, rest) = path.split_once('.').unwrap_or((path, ""));
+    let key = step.trim_end_matches("[]");
+    let Some(members) = Members::parse(raw) else {
+        return;
+    };
+    for v in members.all(key) {
+        json_strings_at(body, start, v.get(), rest, out, max);
+    }
+}
+
+fn looks_like_sql(text: &str) -> bool {
+    let word: String = text
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '(' || c == ';')
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    matches!(
+        word.as_str(),
+        "SELECT"
+            | "INSERT"
+            | "UPDATE"
+            | "DELETE"
+            | "DROP"
+            | "TRUNCATE"
+            | "ALTER"
+            | "CREATE"
+            | "WITH"
+            | "GRANT"
+            | "REVOKE"
+            | "MERGE"
+            | "REPLACE"
+            | "UPSERT"
+            | "VACUUM"
+            | "PRAGMA"
+            | "BEGIN"
+            | "COPY"
+            | "EXPLAIN"
+            | "SET"
+            | "SHOW"
+            | "CALL"
+            | "DO"
+            | "REINDEX"
+            | "COMMENT"
+    )
+}
+
+fn aws_operation(view: &RequestView<'_>) -> Option<AwsOperation> {
+    if let Some((value, span)) = view.header_value("x-amz-target") {
+        let value = value.trim();
+        let (service, name) = value.rsplit_once('.').unwrap_or(("", value));
+        return Some(AwsOperation {
+            name: name.to_owned(),
+            service: service.to_owned(),
+            span,
+        });
+    }
+    let action = view.param("action")?;
+    let aws_host = view.hosts.iter().any(|h| {
+        h.ends_with(".amazonaws.com") || h.ends_with(".amazonaws.com.cn") || h.ends_with(":4566")
+    });
+    let signed = view.param("version").is_some()
+        || view.header_value("x-amz-date").is_some()
+        || view
+            .header_value("authorization")
+            .is_some_and(|(v, _)| v.trim_start().starts_with("AWS4-"));
+    if !(aws_host || signed) {
+        return None;
+    }
+    let service = view.host.split('.').next().unwrap_or("aws").to_owned();
+    Some(AwsOperation {
+        name: action.value.text.trim().to_owned(),
+        service,
+        span: action.span,
+    })
+}
+
+/// Does a request rule match? Returns the span to blame and how the method was reached.
+fn request_matches(
+    rule: &Rule,
+    view: &RequestView<'_>,
+    aws: Option<&AwsOperation>,
+) -> Option<(Span, String)> {
+    let mut span = view.parsed.request_line;
+    let mut via = String::new();
+    if !rule.methods.is_empty() {
+        let m = view
+            .methods
+            .iter()
+            .find(|m| rule.methods.iter().any(|r| r == &m.method))?;
+        span = m.span;
+        if let Some(v) = &m.via {
+            via = format!("method {} set by the {v}", m.method);
+        }
+    }
+    if !rule.paths.is_empty() && !rule.paths.iter().any(|p| p.matches(&view.segments)) {
+        return None;
+    }
+    if rule.no_paths.iter().any(|p| p.matches(&view.segments)) {
+        return None;
+    }
+    if !rule.query.is_empty() && !rule.query.iter().any(|q| param_matches(view, q)) {
+        return None;
+    }
+    if rule.no_query.iter().any(|q| param_matches(view, q)) {
+        return None;
+    }
+    if !rule.headers.is_empty() {
+        let hit = view.parsed.headers.iter().find(|h| {
+            let line = format!(
+                "{}: {}",
+                h.name.to_ascii_lowercase(),
+                h.value.trim().to_ascii_lowercase()
+            );
+            any_glob(&rule.headers, &line)
+        })?;
+        span = hit.span;
+    }
+    if !rule.content.is_empty() && !any_glob(&rule.content, &view.content) {
+        return None;
+    }
+    if !rule.aws.is_empty() {
+        let op = aws?;
+        let name = op.name.to_ascii_lowercase();
+        if !any_glob(&rule.aws, &name) || any_glob(&rule.no_aws, &name) {
+            return None;
+        }
+        span = op.span;
+    }
+    if rule.mechanism == Some(Mechanism::Unfiltered)
+        && view
+            .query
+            .iter()
+            .any(|p| !NON_FILTER_PARAMS.contains(&p.key.as_str()) && !p.key.starts_with('_'))
+    {
+        return None;
+    }
+    Some((span, via))
+}
+
+/// `key` (present) or `key=value-pattern`, against query and form parameters.
+fn param_matches(view: &RequestView<'_>, cond: &str) -> bool {
+    let (key, value) = match cond.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (cond, None),
+    };
+    view.query.iter().chain(view.form.iter()).any(|p| {
+        blastwall_core::glob::matches(key, &p.key)
+            && value.is_none_or(|v| {
+                blastwall_core::glob::matches(v, &p.value.text.to_ascii_lowercase())
+            })
+    })
+}
+
+/// A dry-run flag (`DryRun=true`, `dryRun=All`, `?dry_run=1`, `"dry_run": true`,
+/// `X-Dry-Run: true`) and where it is.
+fn dry_run(view: &RequestView<'_>) -> Option<(Span, String)> {
+    let is_flag = |k: &str| {
+        let k: String = k.chars().filter(|c| *c != '_' && *c != '-').collect();
+        k.eq_ignore_ascii_case("dryrun")
+    };
+    let truthy = |v: &str| {
+        let v = v.trim().to_ascii_lowercase();
+        !matches!(v.as_str(), "" | "false" | "0" | "no" | "off" | "none")
+    };
+    for p in view.query.iter().chain(view.form.iter()) {
+        if is_flag(&p.key) && truthy(&p.value.text) {
+            return Some((p.span, view.msg[p.span.start..p.span.end].to_owned()));
+        }
+    }
+    if let Some(serde_json::Value::Object(o)) = &view.json {
+        for (k, v) in o {
+            let on = match v {
+                serde_json::Value::Bool(b) => *b,
+                serde_json::Value::String(s) => truthy(s),
+                serde_json::Value::Array(a) => !a.is_empty(),
+                _ => false,
+            };
+            if is_flag(k) && on {
+                return Some((view.body_span(), format!("{k}: {v}")));
+            }
+        }
+    }
+    for h in &view.parsed.headers {
+        if is_flag(h.name.trim_start_matches("X-").trim_start_matches("x-")) && truthy(h.value) {
+            return Some((h.span, format!("{}: {}", h.name, h.value)));
+        }
+    }
+    None
+}
