@@ -81,6 +81,21 @@ pub const SESSION: &[Step] = &[
         destructive: true,
     },
     Step {
+        narration: "The CLI is blocked, so it calls the PaaS API with the token it found.",
+        command: "curl -s -X POST https://backboard.railway.app/graphql/v2 -H \"Authorization: Bearer $RAILWAY_TOKEN\" -H 'Content-Type: application/json' -d '{\"query\":\"mutation { volumeDelete(volumeId: \\\"3f1c9a\\\") }\"}'",
+        destructive: true,
+    },
+    Step {
+        narration: "It drops the production table through the database client.",
+        command: "psql \"$DATABASE_URL\" -c 'DROP TABLE users CASCADE'",
+        destructive: true,
+    },
+    Step {
+        narration: "It counts the rows first (harmless).",
+        command: "psql \"$DATABASE_URL\" -c 'SELECT count(*) FROM users'",
+        destructive: false,
+    },
+    Step {
         narration: "It deletes the backups too.",
         command: "aws rds delete-db-snapshot --db-snapshot-identifier prod-nightly",
         destructive: true,

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use blastwall_core::{
     Context, Decision, Door, Effect, Language, Policy, Principal, Registry, Span, Verdict, decide,
 };
+use blastwall_http::{HttpClassifier, HttpRequest};
 use blastwall_rules::RuleSet;
 use blastwall_shell::ShellClassifier;
 use blastwall_sql::SqlClassifier;
@@ -36,6 +37,18 @@ pub struct Request {
     /// parser, which also opens MySQL's executable comments and backtick identifiers.
     #[serde(default)]
     pub dialect: Option<String>,
+    /// The HTTP method, for `tool = "http"` (default `GET`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The absolute URL, for `tool = "http"`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Request headers, for `tool = "http"`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The request body, for `tool = "http"`.
+    #[serde(default)]
+    pub body: Option<String>,
     #[serde(default)]
     pub cwd: Option<String>,
     #[serde(default)]
@@ -53,6 +66,10 @@ impl Request {
             command: None,
             sql: None,
             dialect: None,
+            method: None,
+            url: None,
+            headers: BTreeMap::new(),
+            body: None,
             cwd: None,
             env: BTreeMap::new(),
             agent: None,
@@ -163,7 +180,8 @@ impl Engine {
         let rules = Arc::new(rules);
         let registry = Registry::new()
             .with(Box::new(ShellClassifier::new(rules.clone())))
-            .with(Box::new(SqlClassifier::new()));
+            .with(Box::new(SqlClassifier::new()))
+            .with(Box::new(HttpClassifier::new()));
         Engine {
             registry,
             policy,
@@ -210,6 +228,23 @@ impl Engine {
                         .clone()
                         .ok_or(RequestError::MissingField("sql", "sql"))?,
                 )
+            }
+            "http" => {
+                let url = req
+                    .url
+                    .clone()
+                    .ok_or(RequestError::MissingField("http", "url"))?;
+                let request = HttpRequest {
+                    method: req.method.clone().unwrap_or_else(|| "GET".into()),
+                    url,
+                    headers: req
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    body: req.body.clone().unwrap_or_default(),
+                };
+                (Language::Http, request.to_message())
             }
             other => return Err(RequestError::UnknownTool(other.to_owned())),
         };

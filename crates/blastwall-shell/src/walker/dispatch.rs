@@ -519,6 +519,40 @@ impl Walker<'_> {
         if program == "find" {
             self.find(&inv, f);
         }
+        match requests::sent(&inv, &stdin) {
+            requests::Sent::Known(sent) => {
+                for (request, span) in sent {
+                    match self
+                        .registry
+                        .classify(Language::Http, &request.message(), self.ctx)
+                    {
+                        Some(actions) => self.handed_off(actions, &inv, span, f),
+                        None => self.fail(
+                            "net.http.unjudged",
+                            &format!(
+                                "`{program}` sends a {} request that cannot be judged: no HTTP classifier is in this build",
+                                request.method
+                            ),
+                            span,
+                            f,
+                        ),
+                    }
+                }
+                // The client's own rules (uploads of secrets, ...) still apply.
+                self.judge_if_matched(&inv, f);
+                return Stdin::Unknown(format!("`{program}`"));
+            }
+            requests::Sent::Unseen(why) => {
+                self.fail(
+                    "net.http.unseen",
+                    &format!("`{program}` sends a request that cannot be judged: {why}"),
+                    inv.span(),
+                    f,
+                );
+                return Stdin::Unknown(format!("`{program}`"));
+            }
+            requests::Sent::None => {}
+        }
         match client_sql(&inv, &stdin) {
             ClientSql::Known(sql, span) => {
                 if let Some(actions) = self.registry.classify(Language::Sql, &sql, self.ctx) {

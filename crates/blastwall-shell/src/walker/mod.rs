@@ -22,6 +22,7 @@ use crate::words::{CharMap, brace_expand, decode_escapes, parse_heredoc_body, pa
 mod dispatch;
 mod expand;
 mod judge;
+mod requests;
 mod simple;
 
 pub(crate) use judge::internal_error;
