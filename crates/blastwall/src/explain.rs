@@ -25,7 +25,7 @@ pub fn render(input: &str, verdict: &Verdict) -> String {
     if verdict.span != Span::default() {
         let _ = writeln!(out, "{}", caret(input, verdict.span, "at        "));
     }
-    let _ = writeln!(out, "\ncommands found: {}", verdict.actions.len());
+    let _ = writeln!(out, "\nactions found: {}", verdict.actions.len());
     for (i, j) in verdict.actions.iter().enumerate() {
         let a = &j.action;
         let indent = "   ".repeat(a.depth.min(8));

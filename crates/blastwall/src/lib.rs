@@ -85,6 +85,33 @@ impl Request {
         }
     }
 
+    /// An HTTP request given as `METHOD URL` or as a whole HTTP/1.1 message.
+    pub fn http_message(text: &str) -> Result<Request, blastwall_http::HttpError> {
+        let first = text.lines().next().unwrap_or("");
+        let message = if first.split_whitespace().count() == 2 {
+            format!(
+                "{} HTTP/1.1\r\n{}",
+                first.trim(),
+                &text[first.len()..].trim_start_matches(['\r', '\n'])
+            )
+        } else {
+            text.to_owned()
+        };
+        let message = if message.contains("\r\n\r\n") || message.contains("\n\n") {
+            message
+        } else {
+            format!("{}\r\n\r\n", message.trim_end())
+        };
+        let parsed = HttpRequest::parse_message(&message)?;
+        Ok(Request {
+            method: Some(parsed.method),
+            url: Some(parsed.url),
+            headers: parsed.headers.into_iter().collect(),
+            body: Some(parsed.body),
+            ..Request::new("http")
+        })
+    }
+
     /// A SQL text with no other context.
     pub fn sql(sql: &str) -> Request {
         Request {
@@ -272,10 +299,15 @@ impl Engine {
 
     /// Shortcut for a shell command with the default context.
     pub fn check_shell(&self, command: &str) -> Verdict {
+        self.check_text(Language::Shell, command)
+    }
+
+    /// Shortcut for input of any language (SQL text, an HTTP message) with the default context.
+    pub fn check_text(&self, language: Language, input: &str) -> Verdict {
         let ctx = Context {
             environments: self.policy.environments.clone(),
             ..Context::default()
         };
-        self.decide_input(Language::Shell, command, &ctx)
+        self.decide_input(language, input, &ctx)
     }
 }

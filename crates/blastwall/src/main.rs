@@ -85,8 +85,12 @@ enum Cmd {
         /// The shell command, as the agent would run it (or the SQL, with --sql).
         command: String,
         /// The input is SQL (PostgreSQL's dialect; MySQL's executable comments are read too).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "http")]
         sql: bool,
+        /// The input is an HTTP request: `METHOD URL`, or a whole HTTP/1.1 message (request line,
+        /// headers, blank line, body).
+        #[arg(long)]
+        http: bool,
         /// Working directory to judge relative paths against.
         #[arg(long)]
         cwd: Option<String>,
@@ -273,10 +277,17 @@ fn run() -> anyhow::Result<u8> {
             out.flush().ok();
             Ok(if invalid { 1 } else { unrank(worst) })
         }
-        Cmd::Explain { command, sql, cwd } => {
+        Cmd::Explain {
+            command,
+            sql,
+            http,
+            cwd,
+        } => {
             let engine = engine(&cli)?;
             let mut req = if *sql {
                 Request::sql(command)
+            } else if *http {
+                Request::http_message(command)?
             } else {
                 Request::shell(command)
             };

@@ -180,7 +180,7 @@ fn explain_shows_rule_reason_and_the_part_of_the_input() {
     assert!(text.contains("DENY"), "{text}");
     assert!(text.contains("fs.rm.recursive-catastrophic"), "{text}");
     assert!(text.contains("^^^"), "{text}");
-    assert!(text.contains("commands found: 2"), "{text}");
+    assert!(text.contains("actions found: 2"), "{text}");
 }
 
 #[test]
@@ -301,4 +301,84 @@ fn input_that_made_the_word_parser_panic_is_answered() {
     // The same word alone: the tilde index cannot be expanded, so the target is unknown.
     let (_, v) = shell(&format!("rm -rf ~{}", "2".repeat(40)));
     assert_eq!(v["decision"], "ask");
+}
+
+#[test]
+fn sql_and_http_requests_have_the_same_output_and_exit_codes() {
+    let (code, v) = check(r#"{"tool":"sql","sql":"SELECT * FROM users WHERE id = 1"}"#);
+    assert_eq!((code, v["decision"].as_str()), (0, Some("allow")));
+    let (code, v) =
+        check(r#"{"tool":"sql","sql":"DELETE FROM users WHERE 1=1","dialect":"postgres"}"#);
+    assert_eq!((code, v["decision"].as_str()), (3, Some("ask")));
+    assert_eq!(v["rule"], "sql.delete.unbounded");
+    assert_eq!(v["matched"], "DELETE FROM users WHERE 1=1");
+    let (code, v) = check(r#"{"tool":"sql","sql":"COPY t TO PROGRAM 'rm -rf /'"}"#);
+    assert_eq!((code, v["decision"].as_str()), (2, Some("deny")));
+    let (code, v) = check(r#"{"tool":"sql","sql":"SELECT 1","dialect":"oracle"}"#);
+    assert_eq!((code, v["rule"].as_str()), (1, Some("input.invalid")));
+
+    let volume_delete = serde_json::json!({
+        "tool": "http",
+        "method": "POST",
+        "url": "https://backboard.railway.app/graphql/v2",
+        "headers": {"Content-Type": "application/json"},
+        "body": r#"{"query":"mutation { volumeDelete(volumeId: \"v1\") }"}"#,
+    });
+    let (code, v) = check(&volume_delete.to_string());
+    assert_eq!((code, v["decision"].as_str()), (3, Some("ask")));
+    assert_eq!(v["rule"], "http.railway.volume.delete");
+    assert_eq!(v["matched"], "volumeDelete");
+    let (code, v) = check(r#"{"tool":"http","url":"https://api.github.com/repos/o/r"}"#);
+    assert_eq!((code, v["decision"].as_str()), (0, Some("allow")));
+    let (code, v) = check(r#"{"tool":"http","method":"DELETE"}"#);
+    assert_eq!((code, v["rule"].as_str()), (1, Some("input.invalid")));
+}
+
+#[test]
+fn explain_shows_sql_and_http_findings() {
+    let out = blastwall(&["explain", "--sql", "SELECT 1; TRUNCATE orders"], b"");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("sql.truncate"), "{text}");
+    assert!(text.contains("TRUNCATE orders"), "{text}");
+    let out = blastwall(
+        &[
+            "explain",
+            "--http",
+            "DELETE https://api.heroku.com/apps/shop",
+        ],
+        b"",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("http.heroku.delete"), "{text}");
+}
+
+#[test]
+fn shell_commands_hand_sql_and_requests_to_their_classifiers() {
+    let (code, v) = shell("psql -h db.prod.internal -c 'DROP TABLE users'");
+    assert_eq!((code, v["rule"].as_str()), (3, Some("sql.drop.table")));
+    assert_eq!(v["environment"], "prod");
+    let (code, _) = shell("psql -c 'SELECT count(*) FROM users'");
+    assert_eq!(code, 0);
+    let (code, v) = shell("echo 'TRUNCATE orders' | mysql shop");
+    assert_eq!((code, v["rule"].as_str()), (3, Some("sql.truncate")));
+    let (code, v) = shell("psql < cleanup.sql");
+    assert_eq!((code, v["rule"].as_str()), (3, Some("db.sql-unseen")));
+    let (code, v) = shell(
+        r#"curl -X POST https://backboard.railway.app/graphql/v2 -H "Authorization: Bearer $T" -H 'Content-Type: application/json' -d '{"query":"mutation { volumeDelete(volumeId: \"v\") }"}'"#,
+    );
+    assert_eq!(
+        (code, v["rule"].as_str()),
+        (3, Some("http.railway.volume.delete"))
+    );
+    // Without a content type curl sends a form body; the server may still read it as JSON.
+    let (code, _) = shell(
+        r#"curl https://backboard.railway.app/graphql/v2 -d '{"query":"mutation { volumeDelete(volumeId: \"v\") }"}'"#,
+    );
+    assert_eq!(code, 3);
+    let (code, _) = shell("curl -X DELETE https://api.example.com/api/todos/42");
+    assert_eq!(code, 0);
+    let (code, v) = shell("curl -X DELETE \"$API/volumes/1\"");
+    assert_eq!((code, v["rule"].as_str()), (3, Some("net.http.unseen")));
 }
