@@ -48,15 +48,19 @@ pub(crate) struct Judge<'a> {
     transaction_start: Option<usize>,
     /// Actions judged by another language's classifier, by the index of their placeholder hit.
     foreign: Vec<(usize, Action)>,
+    /// Functions and procedures created earlier in the same input: name → (language, body).
+    functions: HashMap<String, (String, String)>,
+    /// Function bodies being judged, so a recursive function is judged once.
+    calling: HashSet<String>,
 }
 
 /// One SQL text being judged: where its offsets land in the door's input.
 #[derive(Clone)]
-struct Frame {
+pub(crate) struct Frame {
     /// Offset of this text in the door's input, when its offsets map one to one.
     base: Option<usize>,
     /// The span to use when they do not (the enclosing statement).
-    outer: Span,
+    pub outer: Span,
     depth: usize,
     via: Vec<String>,
 }
@@ -73,6 +77,8 @@ impl<'a> Judge<'a> {
             prepared: HashMap::new(),
             transaction_start: None,
             foreign: Vec::new(),
+            functions: HashMap::new(),
+            calling: HashSet::new(),
         }
     }
 
@@ -88,7 +94,7 @@ impl<'a> Judge<'a> {
         self.text(input, &frame);
     }
 
-    fn hit(&mut self, rule: &'static str, span: Span, f: &Frame) -> &mut Hit {
+    pub(crate) fn hit(&mut self, rule: &'static str, span: Span, f: &Frame) -> &mut Hit {
         self.hits.push(Hit {
             rule,
             operation: String::new(),
@@ -127,8 +133,19 @@ impl<'a> Judge<'a> {
             Ok(p) => p,
             Err(e) => {
                 let span = self.span(f, 0, sql.len());
+                let frame = Frame {
+                    outer: span,
+                    ..f.clone()
+                };
+                // Not PostgreSQL: perhaps MySQL (`SHOW …`, `DELETE … LIMIT`, `MODIFY`).
+                let unquoted = prepare(sql, false);
+                if unquoted.metas.is_empty() && crate::mysql::judge(self, &unquoted.sql, &frame) {
+                    return;
+                }
                 let why = parse_error(&e);
-                self.hit("sql.unparseable", span, f).why = why;
+                let h = self.hit("sql.unparseable", span, f);
+                h.why = why;
+                h.operation = "unparseable SQL".into();
                 return;
             }
         };
@@ -222,6 +239,9 @@ impl<'a> Judge<'a> {
                 });
                 if g.is_grant && public {
                     self.hit("sql.security.public-grant", span, f);
+                } else if !g.is_grant && g.privileges.is_empty() && !public {
+                    let who = g.grantees.iter().filter_map(role_name).collect::<Vec<_>>();
+                    self.hit("sql.security.revoke-all", span, f).target = who.join(", ");
                 }
             }
             NodeEnum::GrantRoleStmt(g) if g.is_grant => {
@@ -245,6 +265,23 @@ impl<'a> Judge<'a> {
             }
             NodeEnum::CreateRoleStmt(c) => {
                 self.role_options(&c.role, &c.options, false, span, f);
+            }
+            NodeEnum::VariableSetStmt(v)
+                if v.name.eq_ignore_ascii_case("row_security")
+                    && v.args.iter().any(|a| {
+                        const_text(a).is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "off" | "false" | "0"))
+                    }) =>
+            {
+                let h = self.hit("sql.security.rls-off", span, f);
+                h.target = "every table this session reads".into();
+            }
+            NodeEnum::VariableSetStmt(v)
+                if v.kind == protobuf::VariableSetKind::VarReset as i32
+                    && matches!(v.name.to_ascii_lowercase().as_str(), "master" | "slave" | "replica" | "binary") =>
+            {
+                let h = self.hit("sql.server.replication", span, f);
+                h.why = format!("RESET {}: the binary logs or replica state are deleted", v.name.to_ascii_uppercase());
+                h.transactional = false;
             }
             NodeEnum::VariableSetStmt(v)
                 if v.name.eq_ignore_ascii_case("session_replication_role")
@@ -310,6 +347,51 @@ impl<'a> Judge<'a> {
                 }
                 None => self.hit("sql.prepared.unknown", span, f).target = format!("`{}`", e.name),
             },
+            NodeEnum::CreateFunctionStmt(c) => self.create_function(c, span, f),
+            NodeEnum::CreateExtensionStmt(c)
+                if UNTRUSTED_LANGUAGES.contains(&c.extname.to_ascii_lowercase().as_str()) =>
+            {
+                let h = self.hit("sql.code.other-language", span, f);
+                h.why = format!(
+                    "the untrusted language {}, which lets functions run any code on the database server",
+                    c.extname
+                );
+                h.transactional = false;
+            }
+            NodeEnum::CreateEventTrigStmt(t) => {
+                let h = self.hit("sql.server.config", span, f);
+                h.why = format!("CREATE EVENT TRIGGER {}: it runs on every DDL statement", t.trigname);
+            }
+            NodeEnum::AlterEventTrigStmt(t) if t.tgenabled == "D" => {
+                let h = self.hit("sql.security.triggers-off", span, f);
+                h.target = t.trigname.clone();
+                h.why = format!("ALTER EVENT TRIGGER {} DISABLE", t.trigname);
+            }
+            NodeEnum::RenameStmt(r) => self.rename(r, span, f),
+            NodeEnum::AlterDefaultPrivilegesStmt(a) => {
+                let public = a.action.as_ref().is_some_and(|g| {
+                    g.is_grant
+                        && g.grantees.iter().any(|n| {
+                            matches!(n.node.as_ref(), Some(NodeEnum::RoleSpec(r))
+                                if r.roletype == protobuf::RoleSpecType::RolespecPublic as i32)
+                        })
+                });
+                if public {
+                    self.hit("sql.security.public-grant", span, f);
+                }
+            }
+            NodeEnum::CreatePolicyStmt(p) => {
+                let table = p.table.as_ref().map(relation_name).unwrap_or_default();
+                self.open_policy(&p.policy_name, &table, p.qual.as_deref(), p.with_check.as_deref(), span, f);
+            }
+            NodeEnum::AlterPolicyStmt(p) => {
+                let table = p.table.as_ref().map(relation_name).unwrap_or_default();
+                self.open_policy(&p.policy_name, &table, p.qual.as_deref(), p.with_check.as_deref(), span, f);
+            }
+            NodeEnum::AlterRoleSetStmt(a) if a.role.is_none() => {
+                let name = a.setstmt.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+                self.hit("sql.server.config", span, f).why = format!("ALTER ROLE ALL SET {name}, for every role");
+            }
             NodeEnum::CreateStmt(c) => {
                 if let Some(r) = &c.relation {
                     self.created.insert(relation_key(r));
@@ -369,23 +451,64 @@ impl<'a> Judge<'a> {
             }
             match n {
                 pg_query::NodeRef::DeleteStmt(d) => {
-                    if let Some(why) = reaches_every_row(d.where_clause.as_deref()) {
+                    let table = d.relation.as_ref().map(relation_key).unwrap_or_default();
+                    let ctes = ctes_of(d.with_clause.as_ref());
+                    let joined_to_itself = self_join(&table, &d.using_clause, d.where_clause.as_deref());
+                    if let Some(why) = reaches_every_row(d.where_clause.as_deref(), &table, &ctes)
+                        .or(joined_to_itself)
+                    {
                         let target = d.relation.as_ref().map(relation_name).unwrap_or_default();
                         let h = self.hit("sql.delete.unbounded", f.outer, f);
                         h.target = target;
                         h.why = why;
                         h.operation = "DELETE".into();
                     }
+                    self.catalog_write(d.relation.as_ref(), f);
                 }
                 pg_query::NodeRef::UpdateStmt(u) => {
-                    if let Some(why) = reaches_every_row(u.where_clause.as_deref()) {
+                    let table = u.relation.as_ref().map(relation_key).unwrap_or_default();
+                    let ctes = ctes_of(u.with_clause.as_ref());
+                    if let Some(why) = reaches_every_row(u.where_clause.as_deref(), &table, &ctes) {
                         let target = u.relation.as_ref().map(relation_name).unwrap_or_default();
                         let h = self.hit("sql.update.unbounded", f.outer, f);
                         h.target = target;
                         h.why = why;
                         h.operation = "UPDATE".into();
                     }
+                    self.catalog_write(u.relation.as_ref(), f);
                 }
+                pg_query::NodeRef::MergeStmt(m) => {
+                    let on_everything = m
+                        .join_condition
+                        .as_ref()
+                        .and_then(|j| j.node.as_ref())
+                        .is_some_and(|j| crate::predicate::always_true(j, 0));
+                    let deletes = m.merge_when_clauses.iter().any(|w| {
+                        matches!(w.node.as_ref(), Some(NodeEnum::MergeWhenClause(c))
+                            if c.command_type == protobuf::CmdType::CmdDelete as i32)
+                    });
+                    let table = m.relation.as_ref().map(relation_key).unwrap_or_default();
+                    let itself = m
+                        .source_relation
+                        .as_ref()
+                        .map(|src| self_join(&table, std::slice::from_ref(src), m.join_condition.as_deref()))
+                        .unwrap_or_default()
+                        .is_some();
+                    if itself {
+                        let h = self.hit("sql.update.unbounded", f.outer, f);
+                        h.target = m.relation.as_ref().map(relation_name).unwrap_or_default();
+                        h.why = "its MERGE matches the table against itself, so every row matches".into();
+                        h.operation = "MERGE".into();
+                    }
+                    if on_everything && deletes {
+                        let h = self.hit("sql.delete.unbounded", f.outer, f);
+                        h.target = m.relation.as_ref().map(relation_name).unwrap_or_default();
+                        h.why = "its MERGE joins on a condition that is always true".into();
+                        h.operation = "MERGE".into();
+                    }
+                    self.catalog_write(m.relation.as_ref(), f);
+                }
+                pg_query::NodeRef::InsertStmt(i) => self.catalog_write(i.relation.as_ref(), f),
                 pg_query::NodeRef::SelectStmt(s) => {
                     if let Some(r) = s.into_clause.as_ref().and_then(|i| i.rel.as_ref()) {
                         self.created.insert(relation_key(r));
@@ -412,9 +535,14 @@ impl<'a> Judge<'a> {
                 f.outer
             }
         };
+        if let Some((language, body)) = self.functions.get(&name).cloned() {
+            self.run_function(&name, &language, &body, call_span, f);
+            return;
+        }
         if matches!(
             name.as_str(),
-            "dblink_exec"
+            "exec" | "execute" | "exec_sql" | "execute_sql" | "run_sql" | "sql_exec" | "exec_query"
+                | "dblink_exec"
                 | "dblink"
                 | "dblink_send_query"
                 | "dblink_open"
@@ -495,6 +623,123 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// `CREATE FUNCTION`: remembered, so that a call later in the same input runs its body; in an
+    /// untrusted language (C, plpython3u, …) it is code on the server, judged at creation.
+    fn create_function(&mut self, c: &protobuf::CreateFunctionStmt, span: Span, f: &Frame) {
+        let name = c
+            .funcname
+            .last()
+            .and_then(string_of)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let mut language = "sql".to_owned();
+        let mut body = String::new();
+        for o in &c.options {
+            let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else {
+                continue;
+            };
+            match d.defname.as_str() {
+                "language" => {
+                    if let Some(l) = d.arg.as_deref().and_then(const_text) {
+                        language = l.to_ascii_lowercase();
+                    }
+                }
+                "as" => {
+                    if let Some(NodeEnum::List(l)) = d.arg.as_ref().and_then(|a| a.node.as_ref()) {
+                        body = l.items.iter().filter_map(string_of).collect::<Vec<_>>().join("\n");
+                    }
+                }
+                _ => {}
+            }
+        }
+        if UNTRUSTED_LANGUAGES.contains(&language.as_str()) {
+            let h = self.hit("sql.code.other-language", span, f);
+            h.why = format!("a function in {language}, which runs any code on the database server");
+            h.transactional = false;
+        }
+        if c.sql_body.is_some() && body.is_empty() {
+            // `BEGIN ATOMIC … END`: the body is SQL of the statement's own text.
+            body = self.input.get(span.start..span.end).unwrap_or("").to_owned();
+            if let Some(i) = body.to_ascii_lowercase().find("begin atomic") {
+                body = body[i + "begin atomic".len()..].trim_end().trim_end_matches(';').to_owned();
+                if body.to_ascii_lowercase().ends_with("end") {
+                    body.truncate(body.len() - 3);
+                }
+            }
+            language = "sql".into();
+        }
+        self.functions.insert(name, (language, body));
+    }
+
+    /// A call of a function created earlier in the same input: its body runs now.
+    fn run_function(&mut self, name: &str, language: &str, body: &str, span: Span, f: &Frame) {
+        if !self.calling.insert(name.to_owned()) || f.depth >= MAX_NESTING {
+            return;
+        }
+        let via = push(&f.via, &format!("{name}()"));
+        match language {
+            "plpgsql" => crate::plpgsql::judge_body(self, body, span, f.depth, &via),
+            "sql" => self.nested(body, span, f.depth, &via),
+            _ => {}
+        }
+        self.calling.remove(name);
+    }
+
+    fn rename(&mut self, r: &protobuf::RenameStmt, span: Span, f: &Frame) {
+        let kind = ObjectType::try_from(r.rename_type).unwrap_or(ObjectType::Undefined);
+        let what = match kind {
+            ObjectType::ObjectDatabase => format!("the database `{}`", object_name_opt(r.object.as_deref()).unwrap_or_else(|| r.subname.clone())),
+            ObjectType::ObjectTable | ObjectType::ObjectMatview | ObjectType::ObjectSchema => {
+                let name = r.relation.as_ref().map(relation_name)
+                    .or_else(|| object_name_opt(r.object.as_deref()))
+                    .unwrap_or_else(|| r.subname.clone());
+                format!("`{name}`")
+            }
+            ObjectType::ObjectColumn => format!(
+                "the column `{}.{}`",
+                r.relation.as_ref().map(relation_name).unwrap_or_default(),
+                r.subname
+            ),
+            _ => return,
+        };
+        self.hit("sql.rename", span, f).target = format!("{what} to `{}`", r.newname);
+    }
+
+    /// A row-level security policy whose condition is always true lets every role see every row.
+    fn open_policy(
+        &mut self,
+        name: &str,
+        table: &str,
+        qual: Option<&pg_query::Node>,
+        check: Option<&pg_query::Node>,
+        span: Span,
+        f: &Frame,
+    ) {
+        let open = [qual, check].into_iter().flatten().any(|n| {
+            n.node.as_ref().is_some_and(|n| crate::predicate::always_true(n, 0))
+        });
+        if open {
+            let h = self.hit("sql.security.rls-off", span, f);
+            h.target = format!("{table} (policy `{name}` is always true)");
+        }
+    }
+
+    /// Writes to the system catalog (`UPDATE pg_authid SET rolsuper = true`) change the server's
+    /// own bookkeeping: roles, privileges, everything.
+    fn catalog_write(&mut self, relation: Option<&protobuf::RangeVar>, f: &Frame) {
+        let Some(r) = relation else {
+            return;
+        };
+        if r.schemaname.eq_ignore_ascii_case("pg_catalog")
+            || r.schemaname.eq_ignore_ascii_case("information_schema")
+            || r.relname.to_ascii_lowercase().starts_with("pg_")
+        {
+            let h = self.hit("sql.security.escalation", f.outer, f);
+            h.target = format!("the system catalog `{}`", relation_name(r));
+            h.why = "a direct write to the server's own bookkeeping".into();
+        }
+    }
+
     fn drop(&mut self, d: &protobuf::DropStmt, span: Span, f: &Frame) {
         let kind = ObjectType::try_from(d.remove_type).unwrap_or(ObjectType::Undefined);
         let cascade = d.behavior == protobuf::DropBehavior::DropCascade as i32;
@@ -572,6 +817,26 @@ impl<'a> Judge<'a> {
                 AtDisableRowSecurity | AtNoForceRowSecurity => {
                     ("sql.security.rls-off", table.clone(), String::new())
                 }
+                AtSetUnLogged => (
+                    "sql.server.replication",
+                    table.clone(),
+                    format!("ALTER TABLE {table} SET UNLOGGED: the table is no longer crash-safe or replicated"),
+                ),
+                AtReplicaIdentity
+                    if matches!(c.def.as_ref().and_then(|d| d.node.as_ref()),
+                        Some(NodeEnum::ReplicaIdentityStmt(r)) if r.identity_type == "n") =>
+                {
+                    (
+                        "sql.server.replication",
+                        table.clone(),
+                        format!("REPLICA IDENTITY NOTHING on {table}: logical replication can no longer apply its updates and deletes"),
+                    )
+                }
+                AtDropIdentity => (
+                    "sql.drop.constraint",
+                    format!("identity of {table}.{}", c.name),
+                    String::new(),
+                ),
                 AtDisableTrig | AtDisableTrigAll | AtDisableTrigUser => (
                     "sql.security.triggers-off",
                     table.clone(),
@@ -742,6 +1007,10 @@ impl<'a> Judge<'a> {
                 let lower = m.arg.to_ascii_lowercase();
                 if let Some(i) = lower.find(" program ") {
                     let cmd = m.arg[i + 9..].trim().trim_matches(['\'', '"']);
+                    // The rows go to (or come from) a command: data leaves the database.
+                    let h = self.hit("sql.client.shell", span, &frame);
+                    h.why = format!("\\copy … program '{cmd}' hands the table's rows to a command");
+                    h.transactional = false;
                     self.shell(cmd, span, &frame, "\\copy … program");
                 } else if let Some(i) = lower.find(" to ") {
                     let path = m.arg[i + 4..].split_whitespace().next().unwrap_or("");
@@ -1023,6 +1292,45 @@ fn relation_name(r: &protobuf::RangeVar) -> String {
     }
 }
 
+/// `DELETE FROM t a USING t b WHERE a.id = b.id`: the table joined to itself on one column
+/// matches every row that has a value there.
+fn self_join(table: &str, using: &[pg_query::Node], condition: Option<&pg_query::Node>) -> Option<String> {
+    let itself = using.iter().any(|n| {
+        matches!(n.node.as_ref(), Some(NodeEnum::RangeVar(r)) if r.relname.eq_ignore_ascii_case(table))
+    });
+    if !itself {
+        return None;
+    }
+    let Some(NodeEnum::AExpr(e)) = condition.and_then(|c| c.node.as_ref()) else {
+        return None;
+    };
+    let last = |n: Option<&pg_query::Node>| match n?.node.as_ref()? {
+        NodeEnum::ColumnRef(c) => c.fields.last().and_then(string_of),
+        _ => None,
+    };
+    let op = e.name.last().and_then(string_of);
+    let (l, r) = (last(e.lexpr.as_deref()), last(e.rexpr.as_deref()));
+    (op.as_deref() == Some("=") && l.is_some() && l == r)
+        .then(|| format!("it joins `{table}` to itself on one column"))
+}
+
+/// The `WITH` queries of a statement, by name.
+fn ctes_of(with: Option<&protobuf::WithClause>) -> Vec<(String, &NodeEnum)> {
+    with.map(|w| {
+        w.ctes
+            .iter()
+            .filter_map(|c| match c.node.as_ref()? {
+                NodeEnum::CommonTableExpr(cte) => Some((
+                    cte.ctename.to_ascii_lowercase(),
+                    cte.ctequery.as_ref()?.node.as_ref()?,
+                )),
+                _ => None,
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 fn relation_key(r: &protobuf::RangeVar) -> String {
     r.relname.to_ascii_lowercase()
 }
@@ -1168,8 +1476,20 @@ pub(crate) fn looks_like_sql(text: &str) -> bool {
     )
 }
 
+/// Procedural languages whose functions can run any code on the database server.
+const UNTRUSTED_LANGUAGES: &[&str] = &[
+    "c", "internal", "plpythonu", "plpython2u", "plpython3u", "plperlu", "pltclu", "plsh",
+    "pljavau", "plrustu",
+];
+
+fn object_name_opt(n: Option<&pg_query::Node>) -> Option<String> {
+    let n = n?;
+    let name = object_name(n);
+    (!name.is_empty()).then_some(name)
+}
+
 /// Rule ids from the table are `'static` in the hit; the table is loaded once for the process.
-fn static_rule(id: &str) -> &'static str {
+pub(crate) fn static_rule(id: &str) -> &'static str {
     table()
         .ids()
         .find(|i| *i == id)

@@ -14,6 +14,7 @@
 //! I/O.
 
 mod judge;
+mod mysql;
 mod plpgsql;
 mod predicate;
 mod prepare;

@@ -21,11 +21,7 @@ fn suggested_commands(instead: &str) -> Vec<String> {
 #[test]
 fn every_suggested_alternative_is_allowed() {
     let engine = Engine::embedded();
-    let programs: Vec<String> = engine
-        .rules()
-        .known_programs()
-        .map(str::to_owned)
-        .collect();
+    let programs: Vec<String> = engine.rules().known_programs().map(str::to_owned).collect();
     let mut checked = 0;
     let mut failures = Vec::new();
     for rule in &engine.rules().rules {
