@@ -72,6 +72,12 @@
 //! 2. Write the head file: temporary file, fsync, rename over `audit.db.head`, fsync the directory.
 //! 3. Release the lock and return the receipt.
 //!
+//! Committed records live in the WAL file (`audit.db-wal`) until SQLite's automatic checkpoint
+//! copies them into `audit.db`: connections do not checkpoint on close, because each door process
+//! appends once and exits, and a checkpoint plus a recreated WAL per decision would quadruple the
+//! fsyncs. Copy the log as one file only after [`AuditLog::checkpoint`]; otherwise copy the
+//! `-wal` file with it.
+//!
 //! The head file therefore never names a record that is not durably committed, and it never moves
 //! backwards, because appends are serialised by the lock (and, independently, by SQLite's write
 //! lock, so links stay intact even for a writer that ignored the lock file). `verify` takes the

@@ -204,6 +204,10 @@ fn every_hook_decision_is_audited_and_verifies() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 
     // Edit the stored decision in the file: verify names the record and fails.
+    blastwall_audit::AuditLog::open(env.log())
+        .unwrap()
+        .checkpoint()
+        .unwrap();
     let mut bytes = std::fs::read(env.log()).unwrap();
     let at: Vec<usize> = bytes
         .windows(4)
