@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use blastwall_core::{
-    Context, Decision, Door, Effect, Language, Policy, Principal, Registry, Span, Verdict, decide,
+    Classifier, Context, Decision, Door, Effect, Language, Policy, Principal, Registry, Span,
+    Verdict, decide,
 };
 use blastwall_http::{HttpClassifier, HttpRequest};
 use blastwall_rules::RuleSet;
@@ -195,6 +196,41 @@ pub fn exit_code(d: Decision) -> i32 {
     }
 }
 
+/// A classifier built the first time it is needed: a hook process that judges one shell command
+/// should not pay for loading the HTTP provider packs.
+struct OnFirstUse<C> {
+    language: Language,
+    build: fn() -> C,
+    built: std::sync::OnceLock<C>,
+}
+
+impl<C> OnFirstUse<C> {
+    fn new(language: Language, build: fn() -> C) -> Self {
+        OnFirstUse {
+            language,
+            build,
+            built: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl<C: Classifier> Classifier for OnFirstUse<C> {
+    fn language(&self) -> Language {
+        self.language
+    }
+
+    fn classify(
+        &self,
+        input: &str,
+        ctx: &Context,
+        registry: &Registry,
+    ) -> Vec<blastwall_core::Action> {
+        self.built
+            .get_or_init(self.build)
+            .classify(input, ctx, registry)
+    }
+}
+
 /// The classifiers, rules and policy of one configuration.
 pub struct Engine {
     registry: Registry,
@@ -208,7 +244,7 @@ impl Engine {
         let registry = Registry::new()
             .with(Box::new(ShellClassifier::new(rules.clone())))
             .with(Box::new(SqlClassifier::new()))
-            .with(Box::new(HttpClassifier::new()));
+            .with(Box::new(OnFirstUse::new(Language::Http, HttpClassifier::new)));
         Engine {
             registry,
             policy,
