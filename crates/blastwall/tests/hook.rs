@@ -280,3 +280,21 @@ fn doctor_runs_the_installed_hook() {
     assert!(text.contains("Cursor"), "{text}");
     assert!(text.contains("answering: yes"), "{text}");
 }
+
+#[test]
+fn commands_that_carry_a_command_as_data_pass() {
+    let env = Env::new();
+    for command in [
+        "blastwall explain 'rm -rf /'",
+        "blastwall explain --sql 'DROP TABLE users'",
+        "git commit -m 'remove the rm -rf / from the cleanup script'",
+        "gh issue create --title 'DROP TABLE users ran in prod' --body 'it was curl -X DELETE'",
+        "echo 'terraform destroy' >> notes.md",
+    ] {
+        assert_eq!(
+            seen("claude-code", &env.hook("claude-code", command)),
+            Seen::Runs,
+            "{command}"
+        );
+    }
+}
