@@ -24,6 +24,8 @@ pub(crate) struct Envelope {
     pub operation_name: Option<String>,
     /// String values found in `variables`, for environment hints.
     pub variable_strings: Vec<String>,
+    /// The `variables` object, for arguments given as `$name`.
+    pub variables: Option<serde_json::Value>,
     /// `batch[2]`, `form body`, `query string`.
     pub via: String,
     /// Why this envelope cannot be judged (duplicate members, a query that is not a string).
@@ -60,6 +62,8 @@ pub(crate) struct RootField {
     pub via: Vec<String>,
     /// String literals in its arguments, for environment hints.
     pub string_args: Vec<String>,
+    /// Its arguments as a JSON object, variables substituted.
+    pub args: serde_json::Value,
 }
 
 /// The outcome of reading one envelope.
@@ -154,6 +158,7 @@ pub(crate) fn envelopes(view: &RequestView<'_>, limits: &Limits) -> Vec<Envelope
                 query: Some(Located::verbatim(body, body_start)),
                 operation_name: name,
                 variable_strings: vars,
+                variables: variables_from_params(view),
                 via: "application/graphql body".into(),
                 problem: None,
                 span: view.body_span(),
@@ -170,6 +175,7 @@ pub(crate) fn envelopes(view: &RequestView<'_>, limits: &Limits) -> Vec<Envelope
                                     query: None,
                                     operation_name: None,
                                     variable_strings: Vec::new(),
+                                    variables: None,
                                     via: format!("batch[{i}]"),
                                     problem: Some((
                                         format!(
@@ -201,6 +207,7 @@ pub(crate) fn envelopes(view: &RequestView<'_>, limits: &Limits) -> Vec<Envelope
                     query: Some(q.value.clone()),
                     operation_name: name,
                     variable_strings: vars,
+                    variables: variables_from_params(view),
                     via: "form body".into(),
                     problem: None,
                     span: q.span,
@@ -216,6 +223,7 @@ pub(crate) fn envelopes(view: &RequestView<'_>, limits: &Limits) -> Vec<Envelope
             query: Some(q.value.clone()),
             operation_name: name,
             variable_strings: vars,
+            variables: variables_from_params(view),
             via: "query string".into(),
             problem: None,
             span: q.span,
@@ -229,6 +237,7 @@ fn problem_envelope(view: &RequestView<'_>, why: &str) -> Envelope {
         query: None,
         operation_name: None,
         variable_strings: Vec::new(),
+        variables: None,
         via: "body".into(),
         problem: Some((why.into(), view.body_span())),
         span: view.body_span(),
@@ -268,6 +277,7 @@ fn json_envelope(body: &str, body_start: usize, raw: &RawValue, via: String) -> 
         query: None,
         operation_name: None,
         variable_strings: Vec::new(),
+        variables: None,
         via: via.clone(),
         problem: Some((why, span)),
         span,
@@ -304,6 +314,7 @@ fn json_envelope(body: &str, body_start: usize, raw: &RawValue, via: String) -> 
         .flatten()
         .filter(|n| !n.is_empty());
     let mut variable_strings = Vec::new();
+    let mut variables = None;
     for v in members.all("variables") {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(v.get()) {
             // Some clients send the variables as a JSON string.
@@ -311,6 +322,9 @@ fn json_envelope(body: &str, body_start: usize, raw: &RawValue, via: String) -> 
                 && let Ok(inner) = serde_json::from_str::<serde_json::Value>(s)
             {
                 strings_of(&inner, &mut variable_strings, 0);
+                variables = Some(inner);
+            } else {
+                variables = Some(value.clone());
             }
             strings_of(&value, &mut variable_strings, 0);
         }
@@ -334,10 +348,19 @@ fn json_envelope(body: &str, body_start: usize, raw: &RawValue, via: String) -> 
         query,
         operation_name,
         variable_strings,
+        variables,
         via,
         problem,
         span,
     }
+}
+
+fn variables_from_params(view: &RequestView<'_>) -> Option<serde_json::Value> {
+    view.query
+        .iter()
+        .chain(view.form.iter())
+        .find(|p| p.key == "variables")
+        .and_then(|p| serde_json::from_str(&p.value.text).ok())
 }
 
 fn strings_of(v: &serde_json::Value, out: &mut Vec<String>, depth: usize) {
@@ -450,6 +473,7 @@ pub(crate) fn read(envelope: &Envelope, limits: &Limits) -> Reading {
         };
         let mut walk = Walk {
             query,
+            variables: envelope.variables.as_ref(),
             fragments: &fragments,
             limits,
             out: &mut fields,
@@ -467,6 +491,7 @@ pub(crate) fn read(envelope: &Envelope, limits: &Limits) -> Reading {
 
 struct Walk<'a> {
     query: &'a Located,
+    variables: Option<&'a serde_json::Value>,
     fragments: &'a BTreeMap<String, cst::FragmentDefinition>,
     limits: &'a Limits,
     out: &'a mut Vec<RootField>,
@@ -498,10 +523,17 @@ impl Walk<'_> {
                     let range = name.syntax().text_range();
                     let (s, e) = (usize::from(range.start()), usize::from(range.end()));
                     let mut string_args = Vec::new();
-                    if let Some(args) = f.arguments() {
-                        for arg in args.arguments() {
+                    let mut args = serde_json::Map::new();
+                    if let Some(list) = f.arguments() {
+                        for arg in list.arguments() {
                             if let Some(v) = arg.value() {
                                 string_literals(&v, &mut string_args, 0);
+                                if let Some(n) = arg.name() {
+                                    args.insert(
+                                        n.text().to_string(),
+                                        to_json(&v, self.variables, 0),
+                                    );
+                                }
                             }
                         }
                     }
@@ -512,6 +544,7 @@ impl Walk<'_> {
                         operation_name: self.operation_name.clone(),
                         via: self.via.clone(),
                         string_args,
+                        args: serde_json::Value::Object(args),
                     });
                 }
                 cst::Selection::InlineFragment(inline) => {
@@ -551,6 +584,52 @@ impl Walk<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// An argument value as JSON: enums as their names, variables as their values (or `"$name"`
+/// when the request does not give them).
+fn to_json(v: &cst::Value, vars: Option<&serde_json::Value>, depth: usize) -> serde_json::Value {
+    use serde_json::Value as J;
+    if depth > 16 {
+        return J::Null;
+    }
+    match v {
+        cst::Value::StringValue(s) => J::String(String::from(s)),
+        cst::Value::EnumValue(e) => {
+            J::String(e.name().map(|n| n.text().to_string()).unwrap_or_default())
+        }
+        cst::Value::BooleanValue(b) => J::Bool(b.true_token().is_some()),
+        cst::Value::NullValue(_) => J::Null,
+        cst::Value::IntValue(i) => {
+            let t = i.syntax().text().to_string();
+            t.parse::<i64>()
+                .map_or(J::String(t), |n| J::Number(n.into()))
+        }
+        cst::Value::FloatValue(f) => {
+            let t = f.syntax().text().to_string();
+            t.parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or(J::String(t), J::Number)
+        }
+        cst::Value::ListValue(l) => {
+            J::Array(l.values().map(|x| to_json(&x, vars, depth + 1)).collect())
+        }
+        cst::Value::ObjectValue(o) => J::Object(
+            o.object_fields()
+                .filter_map(|f| {
+                    let name = f.name()?.text().to_string();
+                    Some((name, to_json(&f.value()?, vars, depth + 1)))
+                })
+                .collect(),
+        ),
+        cst::Value::Variable(var) => {
+            let name = var.name().map(|n| n.text().to_string()).unwrap_or_default();
+            vars.and_then(|all| all.get(&name))
+                .cloned()
+                .unwrap_or_else(|| J::String(format!("${name}")))
+        }
     }
 }
 

@@ -14,10 +14,12 @@ use blastwall_core::{
 use serde_json::value::RawValue;
 
 use crate::Limits;
+use crate::fields::{self, Leaf};
 use crate::graphql::{self, OperationKind, Reading, RootField};
 use crate::located::{Located, Members, array_items, offset_in};
 use crate::message::ParsedMessage;
 use crate::packs::{HttpRules, Mechanism, PackKind, Rule, RuleKind, any_glob, hosts_match};
+use crate::sql::{is_plain_read, looks_like_sql, number_placeholders};
 use crate::view::{BodyKind, BodyProblem, MethodSource, RequestView, truncate};
 
 /// Query parameters that shape a PostgREST response without filtering rows.
@@ -71,12 +73,11 @@ impl Verdict {
 }
 
 struct Judge<'a, 'm> {
-    rules: &'a HttpRules,
     limits: &'a Limits,
     view: &'a RequestView<'m>,
     ctx: &'a Context,
-    /// The packs whose hosts this request reaches.
-    packs: Vec<usize>,
+    /// The rules of the packs whose hosts this request reaches, whose own hosts it reaches too.
+    reachable: Vec<(PackKind, &'a Rule)>,
     verdicts: Vec<Verdict>,
     extra_hints: Vec<String>,
     /// Actions from other classifiers (SQL), environment still to be merged.
@@ -131,19 +132,12 @@ pub(crate) fn classify(
             )];
         }
     };
-    let packs = rules
-        .packs
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| hosts_match(&p.hosts, &view.hosts))
-        .map(|(i, _)| i)
-        .collect();
+    let reachable = reachable_rules(rules, &view.hosts);
     let mut judge = Judge {
-        rules,
         limits,
         view: &view,
         ctx,
-        packs,
+        reachable,
         verdicts: Vec::new(),
         extra_hints: Vec::new(),
         nested: Vec::new(),
@@ -177,6 +171,30 @@ pub(crate) fn classify(
         actions.push(a);
     }
     actions
+}
+
+/// The rules whose pack and own hosts the request reaches. Rules repeat the same host lists, so
+/// each list is matched once.
+fn reachable_rules<'r>(rules: &'r HttpRules, hosts: &[String]) -> Vec<(PackKind, &'r Rule)> {
+    let mut seen: Vec<(&[crate::fields::Pat], bool)> = Vec::new();
+    let mut out = Vec::new();
+    for pack in rules.packs.iter().filter(|p| hosts_match(&p.hosts, hosts)) {
+        for r in &pack.rules {
+            let ok = r.hosts.is_empty()
+                || match seen.iter().find(|(h, _)| *h == r.hosts.as_slice()) {
+                    Some((_, ok)) => *ok,
+                    None => {
+                        let ok = hosts_match(&r.hosts, hosts);
+                        seen.push((r.hosts.as_slice(), ok));
+                        ok
+                    }
+                };
+            if ok {
+                out.push((pack.kind, r));
+            }
+        }
+    }
+    out
 }
 
 fn to_action(
@@ -295,18 +313,11 @@ impl<'a> Judge<'a, '_> {
     }
 
     fn applicable(&self, kind: RuleKind) -> Vec<(PackKind, &'a Rule)> {
-        let rules: &'a HttpRules = self.rules;
-        let hosts = &self.view.hosts;
-        let mut out = Vec::new();
-        for &i in &self.packs {
-            let pack = &rules.packs[i];
-            for r in &pack.rules {
-                if r.kind == kind && (r.hosts.is_empty() || hosts_match(&r.hosts, hosts)) {
-                    out.push((pack.kind, r));
-                }
-            }
-        }
-        out
+        self.reachable
+            .iter()
+            .filter(|(_, r)| r.kind == kind)
+            .copied()
+            .collect()
     }
 
     fn request_rules(&mut self) {
@@ -427,6 +438,7 @@ impl<'a> Judge<'a, '_> {
             self.extra_hints.extend(field.string_args.iter().cloned());
             let lname = field.name.to_ascii_lowercase();
             let mut matches = Vec::new();
+            let mut arg_leaves: Option<Vec<Leaf>> = None;
             for (kind, rule) in self.applicable(RuleKind::GraphQl) {
                 if !rule
                     .operation_types
@@ -442,6 +454,7 @@ impl<'a> Judge<'a, '_> {
                 }
                 if any_glob(&rule.graphql, &lname)
                     && (rule.graphql_also.is_empty() || any_glob(&rule.graphql_also, &lname))
+                    && args_match(rule, &field, &mut arg_leaves)
                 {
                     matches.push((kind, rule, field.span, String::new()));
                 }
@@ -542,7 +555,16 @@ impl<'a> Judge<'a, '_> {
                     }
                 }
                 if let Some(c) = items.first().and_then(|c| json_str(body, start, c)) {
-                    commands.push((c.text.to_ascii_lowercase(), c.whole));
+                    let name = c.text.to_ascii_lowercase();
+                    // A script runs the commands it calls.
+                    if matches!(name.as_str(), "eval" | "eval_ro")
+                        && let Some(script) = items.get(1).and_then(|s| json_str(body, start, s))
+                    {
+                        for called in script_calls(&script.text) {
+                            commands.push((called, script.whole));
+                        }
+                    }
+                    commands.push((name, c.whole));
                 }
             }
         }
@@ -562,24 +584,39 @@ impl<'a> Judge<'a, '_> {
     }
 
     fn sql(&mut self, registry: &Registry, is_graphql: bool) {
-        let body = self.view.parsed.body;
-        let start = self.view.parsed.body_start;
-        if self.view.json.is_none() && self.view.form.is_empty() {
-            return;
-        }
+        let view = self.view;
+        let body = view.parsed.body;
+        let start = view.parsed.body_start;
         let mut found: Vec<(Located, &Rule, PackKind)> = Vec::new();
         let mut rules: Vec<(PackKind, &Rule)> = self.applicable(RuleKind::Sql);
         // Provider rules first: a string both a provider and the generic rule find is the
         // provider's.
         rules.sort_by_key(|(k, _)| *k != PackKind::Provider);
-        let aws = aws_operation(self.view);
+        let aws = aws_operation(view);
         for (kind, rule) in rules {
-            if request_matches(rule, self.view, aws.as_ref()).is_none() {
+            if request_matches(rule, view, aws.as_ref()).is_none() {
                 continue;
             }
             for path in &rule.sql {
                 let mut strings = Vec::new();
-                if self.view.json.is_some() {
+                if let Some(key) = path.strip_prefix('?') {
+                    // A query-string parameter: servers such as ClickHouse take SQL there.
+                    strings.extend(
+                        view.query
+                            .iter()
+                            .filter(|p| p.key.eq_ignore_ascii_case(key))
+                            .map(|p| p.value.clone()),
+                    );
+                } else if path == "@body" {
+                    if view.body_kind == BodyKind::Text {
+                        strings.push(Located::verbatim(body, start));
+                    }
+                } else if let Some(json) = &view.json {
+                    // The parsed body says whether the path is there at all before the raw
+                    // text is walked for offsets.
+                    if !json_has_path(json, path) {
+                        continue;
+                    }
                     json_strings_at(
                         body,
                         start,
@@ -588,11 +625,7 @@ impl<'a> Judge<'a, '_> {
                         &mut strings,
                         self.limits.max_sql_strings,
                     );
-                } else if let Some(p) = self
-                    .view
-                    .form
-                    .iter()
-                    .find(|p| p.key == path.to_ascii_lowercase())
+                } else if let Some(p) = view.form.iter().find(|p| p.key.eq_ignore_ascii_case(path))
                 {
                     strings.push(p.value.clone());
                 }
@@ -600,7 +633,8 @@ impl<'a> Judge<'a, '_> {
                     if s.text.trim().is_empty() || found.iter().any(|(f, ..)| f.whole == s.whole) {
                         continue;
                     }
-                    let generic = kind == PackKind::Generic;
+                    let generic =
+                        kind == PackKind::Generic || path.starts_with('?') || path == "@body";
                     if (generic || is_graphql)
                         && (graphql::looks_like_graphql(&s.text) || !looks_like_sql(&s.text))
                     {
@@ -615,19 +649,29 @@ impl<'a> Judge<'a, '_> {
         }
         let describe = self.describe();
         for (sql, rule, _) in found.into_iter().take(self.limits.max_sql_strings) {
-            match registry.classify(Language::Sql, &sql.text, self.ctx) {
-                Some(actions) => {
+            match classify_sql(registry, &sql.text, self.ctx) {
+                Some((actions, back)) => {
                     for mut a in actions {
                         let shift = |s: Span| {
-                            let m =
-                                sql.span(s.start.min(sql.text.len()), s.end.min(sql.text.len()));
-                            if s.end <= s.start { sql.whole } else { m }
+                            let (start, end) = match &back {
+                                Some(b) => (
+                                    b.get(s.start).copied().unwrap_or(sql.text.len()),
+                                    b.get(s.end).copied().unwrap_or(sql.text.len()),
+                                ),
+                                None => (s.start, s.end),
+                            };
+                            let (start, end) = (start.min(sql.text.len()), end.min(sql.text.len()));
+                            if end <= start {
+                                sql.whole
+                            } else {
+                                sql.span(start, end)
+                            }
                         };
                         a.span = shift(a.span);
                         a.finding.span = shift(a.finding.span);
                         a.depth += 1;
                         a.via
-                            .insert(0, format!("SQL in the body of {describe} (`{}`)", rule.id));
+                            .insert(0, format!("SQL in {describe} (`{}`)", rule.id));
                         a.door = self.ctx.door.clone();
                         self.nested.push(a);
                     }
@@ -706,12 +750,69 @@ impl<'a> Judge<'a, '_> {
 }
 
 const KNOWN_METHODS: &[&str] = &[
-    "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE",
+    "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "LIST",
 ];
+
+/// SQL judged by the registry's SQL classifier, made tolerant of other servers' dialects: when
+/// the statement does not parse and has `?` placeholders, it is judged again with them numbered
+/// (`$1`), and the offsets of that text mapped back are returned; a statement that still does not
+/// parse but is one plain read (ClickHouse's `SELECT … FORMAT JSON`) is judged a read.
+fn classify_sql(
+    registry: &Registry,
+    text: &str,
+    ctx: &Context,
+) -> Option<(Vec<Action>, Option<Vec<usize>>)> {
+    let unparseable =
+        |actions: &[Action]| actions.iter().any(|a| a.finding.rule == "sql.unparseable");
+    let mut actions = registry.classify(Language::Sql, text, ctx)?;
+    let mut back = None;
+    if unparseable(&actions)
+        && let Some((numbered, map)) = number_placeholders(text)
+        && let Some(again) = registry.classify(Language::Sql, &numbered, ctx)
+        && !unparseable(&again)
+    {
+        actions = again;
+        back = Some(map);
+    }
+    if unparseable(&actions) && is_plain_read(text) {
+        for a in actions
+            .iter_mut()
+            .filter(|a| a.finding.rule == "sql.unparseable")
+        {
+            a.effect = Effect::Read;
+            a.blast_radius = BlastRadius::new(Scope::None, blast_note(Scope::None));
+            a.finding.rule = "http.sql.read-dialect".into();
+            a.finding.decision = Decision::Allow;
+            a.finding.reason = format!(
+                "a single {} statement in a dialect the SQL classifier does not parse, with no keyword that writes: it only reads",
+                crate::sql::first_word(text)
+            );
+        }
+    }
+    Some((actions, back))
+}
 
 fn json_str(body: &str, start: usize, raw: &RawValue) -> Option<Located> {
     let lit = raw.get();
     Located::json_string(lit, start + offset_in(body, lit))
+}
+
+/// Is there a value at a dotted path (`args.sql`, `queries[].query`; keys in any case)? A
+/// top-level array is walked as a batch.
+fn json_has_path(v: &serde_json::Value, path: &str) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Array(items) => items.iter().take(32).any(|x| json_has_path(x, path)),
+        _ if path.is_empty() => v.is_string(),
+        Value::Object(o) => {
+            let (step, rest) = path.split_once('.').unwrap_or((path, ""));
+            let key = step.trim_end_matches("[]");
+            o.iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+                .any(|(_, x)| json_has_path(x, rest))
+        }
+        _ => false,
+    }
 }
 
 /// The strings at a dotted path (`requests[].stmt.sql`) in a JSON document; `[]` walks every
@@ -749,46 +850,9 @@ fn json_strings_at(
     let Some(members) = Members::parse(raw) else {
         return;
     };
-    for v in members.all(key) {
+    for v in members.all_ignoring_case(key) {
         json_strings_at(body, start, v.get(), rest, out, max);
     }
-}
-
-fn looks_like_sql(text: &str) -> bool {
-    let word: String = text
-        .trim_start_matches(|c: char| c.is_whitespace() || c == '(' || c == ';')
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    matches!(
-        word.as_str(),
-        "SELECT"
-            | "INSERT"
-            | "UPDATE"
-            | "DELETE"
-            | "DROP"
-            | "TRUNCATE"
-            | "ALTER"
-            | "CREATE"
-            | "WITH"
-            | "GRANT"
-            | "REVOKE"
-            | "MERGE"
-            | "REPLACE"
-            | "UPSERT"
-            | "VACUUM"
-            | "PRAGMA"
-            | "BEGIN"
-            | "COPY"
-            | "EXPLAIN"
-            | "SET"
-            | "SHOW"
-            | "CALL"
-            | "DO"
-            | "REINDEX"
-            | "COMMENT"
-    )
 }
 
 fn aws_operation(view: &RequestView<'_>) -> Option<AwsOperation> {
@@ -839,6 +903,14 @@ fn request_matches(
             via = format!("method {} set by the {v}", m.method);
         }
     }
+    if !rule.aws.is_empty() {
+        let op = aws?;
+        let name = op.name.to_ascii_lowercase();
+        if !any_glob(&rule.aws, &name) || any_glob(&rule.no_aws, &name) {
+            return None;
+        }
+        span = op.span;
+    }
     if !rule.paths.is_empty() && !rule.paths.iter().any(|p| p.matches(&view.segments)) {
         return None;
     }
@@ -865,23 +937,76 @@ fn request_matches(
     if !rule.content.is_empty() && !any_glob(&rule.content, &view.content) {
         return None;
     }
-    if !rule.aws.is_empty() {
-        let op = aws?;
-        let name = op.name.to_ascii_lowercase();
-        if !any_glob(&rule.aws, &name) || any_glob(&rule.no_aws, &name) {
-            return None;
-        }
-        span = op.span;
+    if !rule.body.is_empty() && !fields::any_leaf_matches(&rule.body, view.leaves()) {
+        return None;
     }
-    if rule.mechanism == Some(Mechanism::Unfiltered)
-        && view
-            .query
-            .iter()
-            .any(|p| !NON_FILTER_PARAMS.contains(&p.key.as_str()) && !p.key.starts_with('_'))
-    {
+    if !rule.unless_all.is_empty() && fields::all_leaves_match(&rule.unless_all, view.leaves()) {
+        return None;
+    }
+    let mechanism_holds = match rule.mechanism {
+        None => true,
+        // Filters every row satisfies are no filter.
+        Some(Mechanism::Unfiltered) => view.query.iter().all(|p| {
+            NON_FILTER_PARAMS.contains(&p.key.as_str())
+                || p.key.starts_with('_')
+                || fields::postgrest_selects_everything(&p.value.text)
+        }),
+        Some(Mechanism::Unselective) => {
+            let by_query = view.query.iter().any(|p| {
+                matches!(
+                    p.key.as_str(),
+                    "q" | "query" | "filter" | "where" | "id" | "ids"
+                ) && !fields::selects_everything(&serde_json::Value::String(p.value.text.clone()))
+            });
+            !by_query && fields::unselective(view.document())
+        }
+        Some(Mechanism::OpenToWorld) => view.document().is_some_and(fields::opens_to_world),
+        Some(Mechanism::Emptied) => view.document().is_some_and(fields::is_emptied),
+    };
+    if !mechanism_holds {
         return None;
     }
     Some((span, via))
+}
+
+/// Do a GraphQL rule's body conditions and mechanism hold for this field's arguments?
+fn args_match(rule: &Rule, field: &RootField, leaves: &mut Option<Vec<Leaf>>) -> bool {
+    if !rule.body.is_empty() {
+        let leaves = leaves.get_or_insert_with(|| {
+            let mut out = Vec::new();
+            fields::json_leaves(&field.args, "", &mut out);
+            out
+        });
+        if !fields::any_leaf_matches(&rule.body, leaves) {
+            return false;
+        }
+    }
+    match rule.mechanism {
+        Some(Mechanism::Unselective | Mechanism::Unfiltered) => {
+            fields::unselective(Some(&field.args))
+        }
+        Some(Mechanism::OpenToWorld) => fields::opens_to_world(&field.args),
+        Some(Mechanism::Emptied) => fields::is_emptied(&field.args),
+        None => true,
+    }
+}
+
+/// The Redis commands a Lua script calls (`redis.call('FLUSHALL')`, `redis.pcall("del", k)`).
+fn script_calls(script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = script;
+    while let Some(at) = rest.find("call(") {
+        rest = &rest[at + 5..];
+        let t = rest.trim_start();
+        if let Some(q) = t.chars().next().filter(|c| *c == '\'' || *c == '"') {
+            let name: String = t[1..].chars().take_while(|c| *c != q).collect();
+            out.push(name.trim().to_ascii_lowercase());
+        }
+        if out.len() >= 64 {
+            break;
+        }
+    }
+    out
 }
 
 /// `key` (present) or `key=value-pattern`, against query and form parameters.

@@ -5,8 +5,11 @@
 //! header or `_method` parameter, the strictest winning), its host and decoded path, its AWS
 //! operation (`X-Amz-Target`, `Action=`), every root field of every GraphQL operation it selects
 //! (through aliases, fragments, batches, `\u` escapes, query strings and form bodies), the Redis
-//! commands and the SQL it carries (SQL is handed to the registry's SQL classifier). Rule packs
-//! (TOML, embedded) say what matters for each provider; this crate only knows the mechanisms.
+//! commands (and those a Lua script calls) and the SQL it carries in bodies, query strings and
+//! plain-text bodies (handed to the registry's SQL classifier), and what its body sets, member by
+//! member: public flags, grants, protections turned off, world-open network rules, filters that
+//! select every record. Rule packs (TOML, embedded) say what matters for each provider; this
+//! crate only knows the mechanisms.
 //!
 //! Input contract: the `&str` handed to [`Classifier::classify`] is an HTTP/1.1 request message
 //! in text form (`METHOD SP absolute-URL SP HTTP/1.1`, header lines, a blank line, the body),
@@ -23,11 +26,13 @@
 //! headers, as hyper reads them), `form_urlencoded` and `percent-encoding` (query strings and form
 //! bodies), `serde_json` with `raw_value` (bodies, with the offsets of the strings inside them).
 
+mod fields;
 mod graphql;
 mod judge;
 mod located;
 mod message;
 mod packs;
+mod sql;
 mod view;
 
 use std::sync::Arc;

@@ -190,6 +190,17 @@ impl<'a> Members<'a> {
         serde_json::from_str(raw).ok()
     }
 
+    /// Every value of the member `key`, whatever the case of its letters (`Sql`, `sql`).
+    pub fn all_ignoring_case<'s>(
+        &'s self,
+        key: &'s str,
+    ) -> impl Iterator<Item = &'a RawValue> + 's {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| *v)
+    }
+
     /// Every value of the member `key` (usually one).
     pub fn all<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'a RawValue> + 's {
         self.0

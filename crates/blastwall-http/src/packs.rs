@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use blastwall_core::{Decision, Effect, Scope, glob};
 use serde::Deserialize;
 
+use crate::fields::{BodyCond, Pat};
+
 /// The packs compiled into the classifier, in evaluation order.
 pub const EMBEDDED_PACKS: &[(&str, &str)] = &[
     ("generic.toml", include_str!("../packs/generic.toml")),
@@ -21,6 +23,7 @@ pub const EMBEDDED_PACKS: &[(&str, &str)] = &[
         include_str!("../packs/git-hosting.toml"),
     ),
     ("data.toml", include_str!("../packs/data.toml")),
+    ("exposure.toml", include_str!("../packs/exposure.toml")),
 ];
 
 /// Why a rule pack could not be loaded.
@@ -104,6 +107,13 @@ struct RuleSpec {
     redis: Vec<String>,
     #[serde(default)]
     sql: Vec<String>,
+    /// `key=value` globs over the body's members (see `fields.rs`): any one matching.
+    #[serde(default)]
+    body: Vec<String>,
+    /// `key=value` globs: the rule does not apply when every member with such a key has such a
+    /// value.
+    #[serde(default)]
+    unless_all: Vec<String>,
     #[serde(default)]
     mechanism: Option<Mechanism>,
     effect: Effect,
@@ -120,8 +130,18 @@ struct RuleSpec {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Mechanism {
-    /// A PostgREST-style request with no row filter: it touches every row of the table.
+    /// A PostgREST-style request with no row filter, or only filters every row satisfies
+    /// (`id=gte.0`, `not.is.null`): it touches every row of the table.
     Unfiltered,
+    /// A body (or GraphQL arguments) that selects no records, or only a filter every record
+    /// satisfies (`{}`, `match_all`, `{_is_null: false}`): it reaches them all.
+    Unselective,
+    /// A body that opens a network rule to the whole internet (`0.0.0.0/0`, `::/0`) on ports
+    /// other than the web ones.
+    OpenToWorld,
+    /// A body that is `null`, empty, or only empty values: a write of it replaces what was
+    /// there with nothing.
+    Emptied,
 }
 
 /// What a rule looks at.
@@ -149,7 +169,12 @@ enum Segment {
     /// `{name}`: a segment that is not an id.
     Name,
     /// `a|b*|{set}`: one segment matching any alternative.
-    OneOf(Vec<String>),
+    /// Literal alternatives are looked up (sorted), wildcard ones matched in turn: sets in packs
+    /// hold dozens of words and are matched against every segment.
+    OneOf {
+        literals: Vec<String>,
+        patterns: Vec<Pat>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -160,7 +185,7 @@ pub(crate) struct PathPattern(Vec<Segment>);
 pub(crate) struct Rule {
     pub id: String,
     pub kind: RuleKind,
-    pub hosts: Vec<String>,
+    pub hosts: Vec<Pat>,
     pub methods: Vec<String>,
     pub paths: Vec<PathPattern>,
     pub no_paths: Vec<PathPattern>,
@@ -175,6 +200,8 @@ pub(crate) struct Rule {
     pub operation_types: Vec<String>,
     pub redis: Vec<String>,
     pub sql: Vec<String>,
+    pub body: Vec<BodyCond>,
+    pub unless_all: Vec<BodyCond>,
     pub mechanism: Option<Mechanism>,
     pub effect: Effect,
     pub decision: Decision,
@@ -188,7 +215,7 @@ pub(crate) struct Rule {
 pub(crate) struct Pack {
     pub id: String,
     pub description: String,
-    pub hosts: Vec<String>,
+    pub hosts: Vec<Pat>,
     pub kind: PackKind,
     pub rules: Vec<Rule>,
 }
@@ -277,6 +304,7 @@ fn compile_pack(file: &str, text: &str) -> Result<Pack, PackError> {
             && r.aws.is_empty()
             && r.content.is_empty()
             && r.headers.is_empty()
+            && r.body.is_empty()
         {
             return Err(invalid(
                 "a request rule needs at least one condition".into(),
@@ -304,7 +332,7 @@ fn compile_pack(file: &str, text: &str) -> Result<Pack, PackError> {
         }
         rules.push(Rule {
             kind,
-            hosts: lower(&r.hosts),
+            hosts: lower(&r.hosts).iter().map(|h| Pat::new(h)).collect(),
             methods: r.methods.iter().map(|m| m.to_ascii_uppercase()).collect(),
             paths,
             no_paths,
@@ -319,6 +347,8 @@ fn compile_pack(file: &str, text: &str) -> Result<Pack, PackError> {
             operation_types,
             redis: lower(&r.redis),
             sql: r.sql.clone(),
+            body: conditions(&r.body),
+            unless_all: conditions(&r.unless_all),
             mechanism: r.mechanism,
             effect: r.effect,
             decision: r.decision,
@@ -331,10 +361,15 @@ fn compile_pack(file: &str, text: &str) -> Result<Pack, PackError> {
     Ok(Pack {
         id: spec.pack.id,
         description: spec.pack.description,
-        hosts,
+        hosts: hosts.iter().map(|h| Pat::new(h)).collect(),
         kind,
         rules,
     })
+}
+
+/// `key=value` conditions; a bare `key` means any value.
+fn conditions(v: &[String]) -> Vec<BodyCond> {
+    v.iter().map(|c| BodyCond::parse(c)).collect()
 }
 
 fn lower(v: &[String]) -> Vec<String> {
@@ -364,7 +399,12 @@ fn compile_path(
                         alts.push(alt.to_ascii_lowercase());
                     }
                 }
-                Segment::OneOf(alts)
+                let (patterns, mut literals): (Vec<String>, Vec<String>) =
+                    alts.into_iter().partition(|a| a.contains(['*', '?', '[']));
+                literals.sort();
+                literals.dedup();
+                let patterns = patterns.iter().map(|p| Pat::new(p)).collect();
+                Segment::OneOf { literals, patterns }
             }
         });
     }
@@ -377,6 +417,8 @@ fn compile_path(
 /// Does a segment name one record rather than a collection or a named thing? Numbers, UUIDs and
 /// opaque tokens (8+ characters with a digit) do; `v1`, `users`, `my-app` do not.
 pub(crate) fn is_id_segment(seg: &str) -> bool {
+    // `42.json`: a format suffix (Rails, Firebase) on an id.
+    let seg = seg.strip_suffix(".json").unwrap_or(seg);
     if seg.is_empty() {
         return false;
     }
@@ -403,6 +445,12 @@ fn match_segments(pattern: &[Segment], segments: &[String]) -> bool {
     };
     match first {
         Segment::AnyMany => {
+            // With no `**` after this one, the rest needs exactly its own number of segments:
+            // one split to try, not one per segment.
+            if !rest.iter().any(|r| matches!(r, Segment::AnyMany)) {
+                return segments.len() >= rest.len()
+                    && match_segments(rest, &segments[segments.len() - rest.len()..]);
+            }
             (0..=segments.len()).any(|skip| match_segments(rest, &segments[skip..]))
         }
         _ => match segments.split_first() {
@@ -417,15 +465,18 @@ fn segment_matches(pattern: &Segment, seg: &str) -> bool {
         Segment::Any | Segment::AnyMany => true,
         Segment::Id => is_id_segment(seg),
         Segment::Name => !is_id_segment(seg),
-        Segment::OneOf(alts) => alts.iter().any(|a| glob::matches(a, seg)),
+        Segment::OneOf { literals, patterns } => {
+            literals.binary_search_by(|l| l.as_str().cmp(seg)).is_ok()
+                || patterns.iter().any(|a| a.matches(seg))
+        }
     }
 }
 
 /// Host patterns against the request's hosts (`host` and `host:port` forms).
-pub(crate) fn hosts_match(patterns: &[String], hosts: &[String]) -> bool {
+pub(crate) fn hosts_match(patterns: &[Pat], hosts: &[String]) -> bool {
     patterns
         .iter()
-        .any(|p| p == "*" || hosts.iter().any(|h| glob::matches(p, h)))
+        .any(|p| matches!(p, Pat::Any) || hosts.iter().any(|h| p.matches(h)))
 }
 
 /// Any of the wildcard patterns matches `text` (both already lowercase).

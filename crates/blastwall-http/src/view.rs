@@ -11,6 +11,7 @@ use blastwall_core::Span;
 use serde_json::Value;
 
 use crate::Limits;
+use crate::fields::{self, Leaf};
 use crate::located::Located;
 use crate::message::ParsedMessage;
 
@@ -82,6 +83,11 @@ pub(crate) struct RequestView<'m> {
     pub body_kind: BodyKind,
     pub body_problem: Option<BodyProblem>,
     pub json: Option<Value>,
+    /// The form body nested by its dotted keys (see [`RequestView::document`]).
+    form_document: Option<Value>,
+    /// Every member of the body (JSON, form, XML) and of the query string, read when a rule
+    /// first asks (see [`RequestView::leaves`]).
+    leaves: std::cell::OnceCell<Vec<Leaf>>,
     /// Lowercase `key=value` pairs of query and form, then the compact JSON or text body.
     pub content: String,
     pub env_hints: Vec<String>,
@@ -157,6 +163,8 @@ impl<'m> RequestView<'m> {
             body_kind: BodyKind::Empty,
             body_problem: None,
             json: None,
+            form_document: None,
+            leaves: std::cell::OnceCell::new(),
             content: String::new(),
             env_hints: Vec::new(),
             parsed,
@@ -164,6 +172,7 @@ impl<'m> RequestView<'m> {
         view.read_body(limits);
         view.collect_methods();
         view.build_content(limits);
+        view.nest_form();
         view.collect_hints(limits);
         Ok(view)
     }
@@ -242,6 +251,9 @@ impl<'m> RequestView<'m> {
             Some(t) => BodyKind::Unknown(t.to_owned()),
             None if looks_json(body) => BodyKind::Json,
             None if looks_form(body) => BodyKind::Form,
+            // A short line of text (a value written to a key-value store) or SQL (what database
+            // HTTP interfaces take without a type) is text; anything else stays unknown.
+            None if looks_plain_value(body) || crate::sql::looks_like_sql(body) => BodyKind::Text,
             None => BodyKind::Unknown("none given".into()),
         };
         match self.body_kind {
@@ -323,6 +335,40 @@ impl<'m> RequestView<'m> {
         self.content = c;
     }
 
+    fn nest_form(&mut self) {
+        if self.json.is_none() && self.body_kind == BodyKind::Form {
+            self.form_document = Some(fields::nest_params(
+                self.form
+                    .iter()
+                    .map(|p| (p.key.as_str(), p.value.text.as_str())),
+            ));
+        }
+    }
+
+    /// Every member of the body (JSON, form, XML) and of the query string.
+    pub fn leaves(&self) -> &[Leaf] {
+        self.leaves.get_or_init(|| self.collect_leaves())
+    }
+
+    fn collect_leaves(&self) -> Vec<Leaf> {
+        let mut leaves = Vec::new();
+        if let Some(doc) = self.document() {
+            fields::json_leaves(doc, "", &mut leaves);
+        }
+        if self.body_kind == BodyKind::Xml {
+            fields::xml_leaves(self.parsed.body, &mut leaves);
+        }
+        if !self.query.is_empty() {
+            let q = fields::nest_params(
+                self.query
+                    .iter()
+                    .map(|p| (p.key.as_str(), p.value.text.as_str())),
+            );
+            fields::json_leaves(&q, "", &mut leaves);
+        }
+        leaves
+    }
+
     fn collect_hints(&mut self, limits: &Limits) {
         let mut hints: Vec<String> = self.hosts.clone();
         hints.push(self.path.clone());
@@ -342,6 +388,11 @@ impl<'m> RequestView<'m> {
         self.env_hints = hints;
     }
 
+    /// The body as a document: the JSON body, or the form body nested by its dotted keys.
+    pub fn document(&self) -> Option<&Value> {
+        self.json.as_ref().or(self.form_document.as_ref())
+    }
+
     /// The span of the body, or of the request line when the body is empty.
     pub fn body_span(&self) -> Span {
         if self.parsed.body.is_empty() {
@@ -355,7 +406,7 @@ impl<'m> RequestView<'m> {
     pub fn can_write(&self) -> bool {
         self.methods
             .iter()
-            .any(|m| !matches!(m.method.as_str(), "GET" | "HEAD" | "OPTIONS"))
+            .any(|m| !matches!(m.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "LIST"))
     }
 
     pub fn param(&self, key: &str) -> Option<&Param> {
@@ -488,6 +539,12 @@ fn media_type(v: &str) -> String {
 fn looks_json(body: &str) -> bool {
     let t = body.trim_start();
     t.starts_with('{') || t.starts_with('[')
+}
+
+/// One short line of printable text: a value, not a document.
+fn looks_plain_value(body: &str) -> bool {
+    let t = body.trim();
+    t.len() <= 256 && !t.contains(['\n', '\r', '{', '[', '<']) && !t.chars().any(char::is_control)
 }
 
 fn looks_form(body: &str) -> bool {

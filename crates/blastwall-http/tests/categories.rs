@@ -103,6 +103,11 @@ fn railway_each_destructive_mutation() {
         ),
         (
             "variableDelete(input: {name: \\\"X\\\"})",
+            Decision::Ask,
+            "http.railway.variable.delete",
+        ),
+        (
+            "deploymentRestart(id: \\\"d\\\")",
             Decision::Allow,
             "http.railway.routine",
         ),
@@ -346,7 +351,14 @@ fn security_opening() {
         "https://api.digitalocean.com/v2/firewalls",
         r#"{"inbound_rules":[{"protocol":"tcp","ports":"5432","sources":{"addresses":["0.0.0.0/0"]}}]}"#,
     );
-    expect(&v, Decision::Ask, "http.generic.security.open-ingress");
+    expect(&v, Decision::Ask, "http.exposure.open-to-world");
+    // The web ports open to everyone are a web server, not an exposure.
+    let (_, v) = json(
+        "POST",
+        "https://api.digitalocean.com/v2/firewalls",
+        r#"{"inbound_rules":[{"protocol":"tcp","ports":"443","sources":{"addresses":["0.0.0.0/0","::/0"]}}],"outbound_rules":[{"protocol":"tcp","ports":"all","destinations":{"addresses":["0.0.0.0/0"]}}]}"#,
+    );
+    expect(&v, Decision::Allow, "http.write");
     let (_, v) = json(
         "PUT",
         "https://assets.s3.amazonaws.com/?policy",

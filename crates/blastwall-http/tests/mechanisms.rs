@@ -1,0 +1,808 @@
+//! The body-level mechanisms, each with a benign twin: exposure and protection settings in
+//! bodies, world-open network rules judged by port, delete actions sent as POST judged by whether
+//! they select records, filters that select every row, variables wiped, Redis scripts, and SQL
+//! handed to the real SQL classifier in every shape servers take it.
+
+use blastwall_core::{Classifier, Context, Decision, Policy, Registry, Verdict, decide};
+use blastwall_http::{HttpClassifier, HttpRequest};
+
+fn judge(req: HttpRequest) -> Verdict {
+    let registry = Registry::new().with(Box::new(blastwall_sql::SqlClassifier::new()));
+    let actions = HttpClassifier::new().classify(&req.to_message(), &Context::default(), &registry);
+    decide(actions, &Policy::default())
+}
+
+fn req(method: &str, url: &str, content_type: Option<&str>, body: &str) -> HttpRequest {
+    let mut r = HttpRequest::new(method, url).body(body);
+    if let Some(t) = content_type {
+        r = r.header("Content-Type", t);
+    }
+    r
+}
+
+const JSON: Option<&str> = Some("application/json");
+const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+const XML: Option<&str> = Some("application/xml");
+
+#[track_caller]
+fn check(cases: &[(HttpRequest, bool)]) {
+    let mut wrong = Vec::new();
+    for (r, stop) in cases {
+        let v = judge(r.clone());
+        if (v.decision != Decision::Allow) != *stop {
+            wrong.push(format!(
+                "{} {} {} → {} by `{}` ({}), expected {}",
+                r.method,
+                r.url,
+                r.body,
+                v.decision,
+                v.rule,
+                v.reason,
+                if *stop { "a stop" } else { "allow" }
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn exposure_and_protection_settings_in_bodies() {
+    check(&[
+        (
+            req(
+                "PATCH",
+                "https://git.example.com/api/v1/repos/a/b",
+                JSON,
+                r#"{"Private":false}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "PATCH",
+                "https://git.example.com/api/v1/repos/a/b",
+                JSON,
+                r#"{"private":true}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "PUT",
+                "https://files.example.com/v2/buckets/docs",
+                JSON,
+                r#"{"settings":{"is_public":true}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "PUT",
+                "https://files.example.com/v2/buckets/docs",
+                JSON,
+                r#"{"settings":{"is_public":false}}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "PUT",
+                "https://api.example.com/orgs/a/members/bob",
+                JSON,
+                r#"{"permission":"admin"}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "PUT",
+                "https://api.example.com/orgs/a/members/bob",
+                JSON,
+                r#"{"permission":"read"}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://iam.example.com/v1/projects/p:setIamPolicy",
+                JSON,
+                r#"{"policy":{"bindings":[{"role":"roles/editor","members":["user:x@example.com"]}]}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://iam.example.com/v1/projects/p:setIamPolicy",
+                JSON,
+                r#"{"policy":{"bindings":[{"role":"roles/viewer","members":["user:x@example.com"]}]}}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://dynamodb.us-west-2.amazonaws.com/",
+                Some("application/x-amz-json-1.0"),
+                r#"{"TableName":"T","deletion_protection_enabled":false}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://db.example.com/v1/instances/x",
+                JSON,
+                r#"{"deletionProtection":true}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "PUT",
+                "https://s3-control.eu-west-1.amazonaws.com/v20180820/configuration/publicAccessBlock",
+                XML,
+                "<PublicAccessBlockConfiguration><BlockPublicPolicy>false</BlockPublicPolicy></PublicAccessBlockConfiguration>",
+            ),
+            true,
+        ),
+        (
+            req(
+                "PUT",
+                "https://s3-control.eu-west-1.amazonaws.com/v20180820/configuration/publicAccessBlock",
+                XML,
+                "<PublicAccessBlockConfiguration><BlockPublicPolicy>true</BlockPublicPolicy></PublicAccessBlockConfiguration>",
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://iam.amazonaws.com/",
+                FORM,
+                "Action=CreateRole&RoleName=r&AssumeRolePolicyDocument=%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%22*%22%7D%5D%7D&Version=2010-05-08",
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://iam.amazonaws.com/",
+                FORM,
+                "Action=CreateRole&RoleName=r&AssumeRolePolicyDocument=%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22lambda.amazonaws.com%22%7D%7D%5D%7D&Version=2010-05-08",
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://rds.eu-west-1.amazonaws.com/",
+                FORM,
+                "Action=ModifyDBClusterSnapshotAttribute&DBClusterSnapshotIdentifier=s&AttributeName=restore&ValuesToAdd.AttributeValue.1=all&Version=2014-10-31",
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://rds.eu-west-1.amazonaws.com/",
+                FORM,
+                "Action=ModifyDBClusterSnapshotAttribute&DBClusterSnapshotIdentifier=s&AttributeName=restore&ValuesToAdd.AttributeValue.1=123456789012&Version=2014-10-31",
+            ),
+            false,
+        ),
+        (
+            req(
+                "PUT",
+                "https://couch.example.com:5984/orders/_security",
+                JSON,
+                r#"{"members":{"names":[],"roles":[]}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "PUT",
+                "https://couch.example.com:5984/orders/_security",
+                JSON,
+                r#"{"members":{"names":[],"roles":["staff"]}}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://gitlab.example.com/api/graphql",
+                JSON,
+                r#"{"query":"mutation { projectUpdate(input: {fullPath: \"a/b\", visibility: public}) { errors } }"}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://gitlab.example.com/api/graphql",
+                JSON,
+                r#"{"query":"mutation { projectUpdate(input: {fullPath: \"a/b\", description: \"public docs\"}) { errors } }"}"#,
+            ),
+            false,
+        ),
+    ]);
+}
+
+#[test]
+fn world_open_network_rules_by_port() {
+    check(&[
+        (
+            req(
+                "POST",
+                "https://api.example.net/v1/firewall-rules",
+                JSON,
+                r#"{"source":"0.0.0.0/0","port":3306}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://api.example.net/v1/firewall-rules",
+                JSON,
+                r#"{"source":"0.0.0.0/0","port":443}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://api.example.net/v1/firewall-rules",
+                JSON,
+                r#"{"source":"203.0.113.7/32","port":22}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/",
+                FORM,
+                "Action=AuthorizeSecurityGroupIngress&GroupId=sg-1&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=80&IpPermissions.1.ToPort=80&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0&Version=2016-11-15",
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/",
+                FORM,
+                "Action=AuthorizeSecurityGroupIngress&GroupId=sg-1&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=0&IpPermissions.1.ToPort=65535&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0&Version=2016-11-15",
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/",
+                FORM,
+                "Action=RevokeSecurityGroupIngress&GroupId=sg-1&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0&Version=2016-11-15",
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://cloud.example.com/api/v2/groups/g/ipAccessList",
+                JSON,
+                r#"[{"ipAddress":"0.0.0.0/0"}]"#,
+            ),
+            true,
+        ),
+    ]);
+}
+
+#[test]
+fn delete_actions_judged_by_what_they_select() {
+    check(&[
+        (
+            req(
+                "POST",
+                "https://vectors.example.io/v1/collections/docs/points/delete",
+                JSON,
+                r#"{"filter":{}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://vectors.example.io/v1/collections/docs/points/delete",
+                JSON,
+                r#"{"ids":["a","b"]}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://data.example.com/api/records/deleteMany",
+                JSON,
+                r#"{"collection":"users","filter":{"_id":{"$exists":true}}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://data.example.com/api/records/deleteMany",
+                JSON,
+                r#"{"collection":"users","filter":{"status":"inactive"}}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://search.example.com:9200/orders/_delete_by_query",
+                JSON,
+                r#"{"query":{"bool":{"must":[{"match_all":{}}]}}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://search.example.com:9200/orders/_delete_by_query?q=user:kim",
+                JSON,
+                "",
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://api.example.com/v1/indexes/products/clear",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://api.example.com/v1/notifications/mark-read",
+                JSON,
+                r#"{"all":true}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://kv.example.com/v1/namespaces/n/bulk/delete",
+                JSON,
+                r#"["a","b"]"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://api.example.com/v3/storage/b2_delete_bucket",
+                JSON,
+                r#"{"bucketId":"x"}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://api.example.com/hooks/reset-password",
+                JSON,
+                r#"{"email":"a@example.com"}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://api.example.com/admin/cache/reset",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://ops.example.com/api/v1/maintenance",
+                JSON,
+                r#"{"drop_all_tables":true}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://ops.example.com/api/v1/maintenance",
+                JSON,
+                r#"{"vacuum":true}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://hasura.example.com/v1/graphql",
+                JSON,
+                r#"{"query":"mutation($w: users_bool_exp!) { update_users(where: $w, _set: {role: \"admin\"}) { affected_rows } }","variables":{"w":{}}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://hasura.example.com/v1/graphql",
+                JSON,
+                r#"{"query":"mutation($w: users_bool_exp!) { update_users(where: $w, _set: {name: \"x\"}) { affected_rows } }","variables":{"w":{"id":{"_eq":3}}}}"#,
+            ),
+            false,
+        ),
+    ]);
+}
+
+#[test]
+fn filters_that_select_every_row_are_no_filter() {
+    check(&[
+        (
+            req(
+                "DELETE",
+                "https://x.supabase.co/rest/v1/orders?created_at=gte.1970-01-01",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "PATCH",
+                "https://x.supabase.co/rest/v1/orders?id=gt.-1",
+                JSON,
+                r#"{"status":"void"}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://x.supabase.co/rest/v1/orders?id=eq.7",
+                None,
+                "",
+            ),
+            false,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://x.supabase.co/rest/v1/orders?id=gte.1000&id=lt.2000",
+                None,
+                "",
+            ),
+            false,
+        ),
+    ]);
+}
+
+#[test]
+fn variables_secrets_and_replacements_with_nothing() {
+    check(&[
+        (
+            req(
+                "PATCH",
+                "https://paas.example.com/v1/apps/web/env",
+                JSON,
+                r#"{"SECRET_KEY":null}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "PATCH",
+                "https://paas.example.com/v1/apps/web/env",
+                JSON,
+                r#"{"LOG_LEVEL":"debug"}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "PUT",
+                "https://paas.example.com/v1/apps/web/env-vars",
+                JSON,
+                "[]",
+            ),
+            true,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://paas.example.com/v1/apps/web/secrets/STRIPE_KEY",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "PUT",
+                "https://db.example.firebaseio.com/orders.json",
+                JSON,
+                "null",
+            ),
+            true,
+        ),
+        (
+            req(
+                "PUT",
+                "https://db.example.firebaseio.com/orders/7/status.json",
+                JSON,
+                r#""shipped""#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "PUT",
+                "https://consul.example.com:8500/v1/kv/app/feature_x",
+                None,
+                "true",
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://u.upstash.io/",
+                JSON,
+                r#"["EVAL","return redis.pcall(\"flushdb\")","0"]"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://u.upstash.io/",
+                JSON,
+                r#"["EVAL","return redis.call('GET', KEYS[1])","1","k"]"#,
+            ),
+            false,
+        ),
+    ]);
+}
+
+#[test]
+fn sql_in_every_shape_reaches_the_sql_classifier() {
+    check(&[
+        (
+            req(
+                "POST",
+                "https://warehouse.example.com/api/v1/run",
+                JSON,
+                r#"{"QueryString":"DROP TABLE events"}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://warehouse.example.com/api/v1/run",
+                JSON,
+                r#"{"QueryString":"SELECT 1"}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://bi.example.com/api/dataset",
+                JSON,
+                r#"{"native":{"query":"DELETE FROM users"}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://bi.example.com/api/dataset",
+                JSON,
+                r#"{"native":{"query":"SELECT * FROM users WHERE id = 1"}}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://hasura.example.com/v2/query",
+                JSON,
+                r#"{"type":"run_sql","args":{"sql":"DROP SCHEMA app CASCADE"}}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "GET",
+                "https://clickhouse.example.com:8123/?query=TRUNCATE%20TABLE%20hits",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "GET",
+                "https://clickhouse.example.com:8123/?query=SELECT%20count()%20FROM%20hits%20FORMAT%20JSON",
+                None,
+                "",
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://clickhouse.example.com:8123/",
+                Some("text/plain"),
+                "DROP TABLE hits",
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://clickhouse.example.com:8123/",
+                None,
+                "SELECT uniqExact(user) FROM hits INTO OUTFILE 'x.csv'",
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://clickhouse.example.com:8123/",
+                None,
+                "SELECT uniqExact(user) FROM hits",
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://db.example.psdb.cloud/psdb.v1alpha1.Database/Execute",
+                JSON,
+                r#"{"query":"/*!40101 TRUNCATE TABLE orders */"}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://sqlite.example.com/v1/query",
+                JSON,
+                r#"{"sql":"DELETE FROM sessions WHERE id = ?","params":["s1"]}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://sqlite.example.com/v1/query",
+                JSON,
+                r#"{"sql":"DELETE FROM sessions WHERE ? = ?","params":[1,1]}"#,
+            ),
+            true,
+        ),
+        (
+            req(
+                "POST",
+                "https://search.example.com/indexes/books/search",
+                JSON,
+                r#"{"q":"drop shipping"}"#,
+            ),
+            false,
+        ),
+    ]);
+}
+
+#[test]
+fn routine_deletes_stay_allowed() {
+    check(&[
+        (
+            req(
+                "DELETE",
+                "https://api.github.com/repos/a/b/git/refs/heads/feature/login-form",
+                None,
+                "",
+            ),
+            false,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://api.github.com/repos/a/b/git/refs/heads/release",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://gitlab.com/api/v4/projects/1/repository/branches/fix%2Fnpe",
+                None,
+                "",
+            ),
+            false,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://gitlab.com/api/v4/projects/1/repository/branches/develop",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://console.neon.tech/api/v2/projects/p/branches/preview-pr-77",
+                None,
+                "",
+            ),
+            false,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://console.neon.tech/api/v2/projects/p/branches/staging",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://media.s3.amazonaws.com/cache/thumbs/1.webp",
+                None,
+                "",
+            ),
+            false,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://media.s3.amazonaws.com/invoices/2024/1.pdf",
+                None,
+                "",
+            ),
+            true,
+        ),
+        (
+            req(
+                "DELETE",
+                "https://app.example.com/api/uploads/u-9/avatar.jpg",
+                None,
+                "",
+            ),
+            false,
+        ),
+        (
+            req(
+                "LIST",
+                "https://vault.example.com:8200/v1/kv/metadata/app",
+                None,
+                "",
+            ),
+            false,
+        ),
+    ]);
+}
