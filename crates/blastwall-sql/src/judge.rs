@@ -239,6 +239,14 @@ impl<'a> Judge<'a> {
                 });
                 if g.is_grant && public {
                     self.hit("sql.security.public-grant", span, f);
+                } else if g.is_grant
+                    && g.privileges.is_empty()
+                    && g.targtype == protobuf::GrantTargetType::AclTargetAllInSchema as i32
+                {
+                    let who = g.grantees.iter().filter_map(role_name).collect::<Vec<_>>();
+                    let h = self.hit("sql.security.escalation", span, f);
+                    h.target = format!("`{}`", who.join(", "));
+                    h.why = "every privilege on every table of the schema".into();
                 } else if !g.is_grant && g.privileges.is_empty() && !public {
                     let who = g.grantees.iter().filter_map(role_name).collect::<Vec<_>>();
                     self.hit("sql.security.revoke-all", span, f).target = who.join(", ");
