@@ -244,7 +244,10 @@ impl Engine {
         let registry = Registry::new()
             .with(Box::new(ShellClassifier::new(rules.clone())))
             .with(Box::new(SqlClassifier::new()))
-            .with(Box::new(OnFirstUse::new(Language::Http, HttpClassifier::new)));
+            .with(Box::new(OnFirstUse::new(
+                Language::Http,
+                HttpClassifier::new,
+            )));
         Engine {
             registry,
             policy,

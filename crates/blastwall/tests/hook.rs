@@ -40,12 +40,8 @@ impl Env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("the binary starts");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin)
-            .expect("write stdin");
+        // A process that refuses before reading (an unknown agent) closes its stdin early.
+        let _ = child.stdin.take().expect("stdin").write_all(stdin);
         child.wait_with_output().expect("the binary finishes")
     }
 
