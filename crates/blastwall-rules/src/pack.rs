@@ -1,282 +1,16 @@
-//! The pack file format, the merged [`RuleSet`], and matching an [`Invocation`] against it.
+//! The merged [`RuleSet`] of every loaded pack, and matching an [`Invocation`] against it.
 
-use blastwall_core::{Decision, Effect, Scope, Span, glob};
-use serde::Deserialize;
+use blastwall_core::{Span, glob};
 
 use crate::invocation::{Arg, Invocation};
+use crate::model::{
+    CodeCall, InterpreterSpec, PackError, PackFile, PackMeta, ProgramSpec, Rule, ShellSpec,
+    TargetMode, WrapperSpec,
+};
 use crate::paths::{PathClass, PathLists};
 
-/// The packs compiled into the binary, in load order.
-const EMBEDDED: &[(&str, &str)] = &[
-    ("shell", include_str!("../packs/shell.toml")),
-    ("filesystem", include_str!("../packs/filesystem.toml")),
-    ("git", include_str!("../packs/git.toml")),
-    ("containers", include_str!("../packs/containers.toml")),
-    ("iac", include_str!("../packs/iac.toml")),
-    ("cloud", include_str!("../packs/cloud.toml")),
-    ("paas", include_str!("../packs/paas.toml")),
-    ("databases", include_str!("../packs/databases.toml")),
-    ("system", include_str!("../packs/system.toml")),
-    ("network", include_str!("../packs/network.toml")),
-    ("windows", include_str!("../packs/windows.toml")),
-];
-
-/// A pack that could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum PackError {
-    #[error("rule pack {origin}: {message}")]
-    Syntax { origin: String, message: String },
-    #[error("rule pack {origin}: rule `{rule}`: {message}")]
-    Invalid {
-        origin: String,
-        rule: String,
-        message: String,
-    },
-}
-
-/// One pack file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PackFile {
-    pub pack: PackMeta,
-    #[serde(default)]
-    pub paths: Option<PathLists>,
-    /// Programs that only read (their invocations are `read` when no rule matches).
-    #[serde(default)]
-    pub read_only: Vec<String>,
-    /// Branch names (wildcards allowed) that force-pushes and deletions must not touch.
-    #[serde(default)]
-    pub protected_branches: Vec<String>,
-    /// Commands (wildcards) whose output is shell code meant to be `eval`ed or `source`d
-    /// (`direnv hook bash`): running their output is not unknown code.
-    #[serde(default)]
-    pub trusted_code_producers: Vec<String>,
-    #[serde(default)]
-    pub program: Vec<ProgramSpec>,
-    #[serde(default)]
-    pub wrapper: Vec<WrapperSpec>,
-    #[serde(default)]
-    pub shell: Vec<ShellSpec>,
-    #[serde(default)]
-    pub interpreter: Vec<InterpreterSpec>,
-    #[serde(default)]
-    pub code_call: Vec<CodeCall>,
-    #[serde(default)]
-    pub rule: Vec<Rule>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PackMeta {
-    pub id: String,
-    pub description: String,
-}
-
-/// How to read a program's command line.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProgramSpec {
-    pub names: Vec<String>,
-    /// Options whose value is the next argument (so it is not a positional).
-    #[serde(default)]
-    pub value_options: Vec<String>,
-    /// `true` where `-h` alone asks for help (`kubectl -h`); elsewhere it may mean anything
-    /// (`shutdown -h now`, `grep -h`), so only `--help` counts.
-    #[serde(default)]
-    pub dash_h_is_help: bool,
-    /// `true` where the word `help` anywhere asks for help (`aws s3 rb help`).
-    #[serde(default)]
-    pub help_word: bool,
-    /// `true` for clients that read their commands from standard input when none are given
-    /// (`echo FLUSHALL | redis-cli`): known input becomes arguments.
-    #[serde(default)]
-    pub stdin_as_args: bool,
-    /// Options whose value is shell source the program runs: `OPT` (`fly ssh console -C CMD`)
-    /// or `OPT:PREFIX` where the value starts with PREFIX (`git -c core.pager=CMD`,
-    /// `ssh -o ProxyCommand=CMD`, `vim -c '!CMD'` as `-c:!`).
-    #[serde(default)]
-    pub shell_options: Vec<String>,
-    /// The command this program is equivalent to, its arguments appended (`rimraf` → `rm -rf`).
-    #[serde(default)]
-    pub equivalent: Vec<String>,
-}
-
-/// How a wrapper passes control to the command it wraps.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WrapperMode {
-    /// The remaining words are a command (`sudo rm ...`, `timeout 5 rm ...`).
-    #[default]
-    Exec,
-    /// The remaining words, joined by spaces, are shell source (`ssh host 'rm ...'`, `watch ...`).
-    ShellString,
-    /// Like `Exec`, after skipping `NAME=value` words (`env FOO=1 rm ...`).
-    Env,
-    /// The command follows `--` (`kubectl exec pod -- rm ...`), or the positionals after `skip`.
-    AfterDoubleDash,
-    /// The remaining words are a command that gets more arguments from standard input (`xargs`).
-    Xargs,
-}
-
-/// A program that runs another program.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WrapperSpec {
-    pub names: Vec<String>,
-    /// Subcommand words that must come first for this to be a wrapper (`["exec"]` for kubectl).
-    #[serde(default)]
-    pub subcommand: Vec<String>,
-    #[serde(default)]
-    pub value_options: Vec<String>,
-    /// Positionals consumed before the wrapped command (the duration of `timeout`, the host of `ssh`).
-    #[serde(default)]
-    pub skip: usize,
-    #[serde(default)]
-    pub mode: WrapperMode,
-    /// Flags that make a shell-string wrapper run its words as a command instead (`watch -x`).
-    #[serde(default)]
-    pub exec_flags: Vec<String>,
-    /// Images whose entrypoint is a known program (`hashicorp/terraform:1.8 destroy` runs
-    /// `terraform destroy`): pattern, program.
-    #[serde(default)]
-    pub entrypoints: Vec<(String, String)>,
-}
-
-/// A shell that runs source given with a flag, from a file, or on standard input.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ShellSpec {
-    pub names: Vec<String>,
-    /// The flag letter that takes source (`c`), also inside clusters (`-lc`).
-    pub code_flag: String,
-    /// Runs only what it reads on standard input; its positionals are not scripts (`at now`).
-    #[serde(default)]
-    pub stdin_only: bool,
-}
-
-/// An interpreter whose one-liners are scanned for destructive library calls.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InterpreterSpec {
-    pub names: Vec<String>,
-    pub language: String,
-    /// Flags whose value is source code (`-c`, `-e`, `--eval`).
-    pub code_flags: Vec<String>,
-    /// The first positional is the code (`awk 'BEGIN{…}'`).
-    #[serde(default)]
-    pub code_positional: bool,
-}
-
-/// A library call in interpreter code, mapped to the shell command with the same effect, so that
-/// the same path-aware rules judge `shutil.rmtree('/')` and `rm -rf /`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CodeCall {
-    pub languages: Vec<String>,
-    /// Call names as written (`shutil.rmtree`, `fs.rmSync`, `system`).
-    pub calls: Vec<String>,
-    /// The equivalent command words; the call's string arguments are appended. The single word
-    /// `shell` means the argument is shell source (a string) or an argument vector (a list).
-    pub equivalent: Vec<String>,
-    /// Extra words added when the call's text contains this marker (`recursive: true` → `-r`).
-    #[serde(default)]
-    pub when_contains: Vec<(String, String)>,
-    /// Also match the call without parentheses (`fork while fork`, `exec "…"`).
-    #[serde(default)]
-    pub bare: bool,
-}
-
-/// Which arguments are a rule's targets.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TargetMode {
-    /// Positionals after the subcommand words.
-    #[default]
-    Operands,
-    /// Only the last positional (`cp src DEST`).
-    Last,
-    /// The values of `key=value` arguments with this key (`dd of=...`).
-    Key(String),
-    /// Git refspecs after the remote (`git push origin +HEAD:main`): the destination branches,
-    /// classed `protected` (see `protected_branches`), `unresolved` (none given: the current
-    /// branch) or `ordinary`.
-    Refspecs,
-}
-
-/// One rule: which invocations it matches and what it decides.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    pub id: String,
-    /// Program base names (wildcards allowed: `mkfs*`).
-    pub programs: Vec<String>,
-    /// Words that must appear in order among the positionals, the first one first (wildcards;
-    /// alternatives with `|`: `rm|remove`).
-    #[serde(default)]
-    pub subcommand: Vec<String>,
-    /// Some positional after the program must match one of these (wildcards): for verbs that may
-    /// sit at any depth (`aws rds delete-db-instance`, `heroku apps:destroy`).
-    #[serde(default)]
-    pub any_positional: Patterns,
-    /// No positional may match any of these (exceptions: `kubectl delete pod` is not `k8s.delete`).
-    #[serde(default)]
-    pub no_positional: Patterns,
-    /// Each entry must be present; an entry may list alternatives with `|` (`-r|-R|--recursive`).
-    #[serde(default)]
-    pub flags: Vec<String>,
-    /// None of these may be present (`--dry-run*`, `-n`).
-    #[serde(default)]
-    pub no_flags: Vec<String>,
-    /// Some argument must match one of these wildcard patterns (`*0.0.0.0/0*`).
-    #[serde(default)]
-    pub any_arg: Patterns,
-    /// Some target must be of one of these classes.
-    #[serde(default)]
-    pub targets: Vec<PathClass>,
-    #[serde(default)]
-    pub targets_from: TargetMode,
-    /// The target when the command names none (`git clean -f` cleans `.`).
-    #[serde(default)]
-    pub default_target: Option<String>,
-    pub effect: Effect,
-    pub decision: Decision,
-    #[serde(default)]
-    pub scope: Option<Scope>,
-    pub reason: String,
-    /// What to do instead, shown after the reason.
-    #[serde(default)]
-    pub instead: Option<String>,
-}
-
-/// A list of wildcard patterns split once into exact words (a set lookup) and real patterns.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(from = "Vec<String>")]
-pub struct Patterns {
-    exact: std::collections::HashSet<String>,
-    wildcard: Vec<String>,
-}
-
-impl From<Vec<String>> for Patterns {
-    fn from(list: Vec<String>) -> Patterns {
-        let (wildcard, exact): (Vec<String>, Vec<String>) =
-            list.into_iter().partition(|p| glob::is_pattern(p));
-        Patterns {
-            exact: exact.into_iter().collect(),
-            wildcard,
-        }
-    }
-}
-
-impl Patterns {
-    pub fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.wildcard.is_empty()
-    }
-
-    /// Does `text` match one of the patterns?
-    pub fn matches(&self, text: &str) -> bool {
-        self.exact.contains(text) || self.wildcard.iter().any(|p| glob::matches(p, text))
-    }
-}
+/// The embedded packs, parsed and checked by the build script (see `build.rs`).
+static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/packs.postcard"));
 
 /// What matched: the rule, the part of the input it points at, and the target it is about.
 #[derive(Clone, Debug)]
@@ -301,7 +35,7 @@ impl RuleMatch<'_> {
 }
 
 /// Every loaded pack merged.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleSet {
     pub packs: Vec<PackMeta>,
     pub rules: Vec<Rule>,
@@ -319,7 +53,7 @@ pub struct RuleSet {
     index: Indexes,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Indexes {
     rules: NameIndex,
     programs: NameIndex,
@@ -330,15 +64,20 @@ struct Indexes {
 }
 
 /// Positions of the entries naming a program: literal names in a map, wildcard ones in a list.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct NameIndex {
     literal: std::collections::HashMap<String, Vec<usize>>,
     wildcard: Vec<usize>,
 }
 
 impl NameIndex {
-    fn build<'a>(lists: impl Iterator<Item = &'a [String]>) -> NameIndex {
-        let mut index = NameIndex::default();
+    fn build<'a>(lists: impl Iterator<Item = &'a [String]> + Clone) -> NameIndex {
+        // Sized once: growing the map rehashes every name, a large part of start-up.
+        let names = lists.clone().map(<[String]>::len).sum();
+        let mut index = NameIndex {
+            literal: std::collections::HashMap::with_capacity(names),
+            wildcard: Vec::new(),
+        };
         for (i, names) in lists.enumerate() {
             let mut wild = false;
             for name in names {
@@ -373,45 +112,29 @@ impl NameIndex {
 
 /// The embedded packs.
 pub fn embedded() -> Result<RuleSet, PackError> {
+    let files: Vec<PackFile> = postcard::from_bytes(EMBEDDED).map_err(|e| PackError::Syntax {
+        origin: "(embedded)".to_owned(),
+        message: e.to_string(),
+    })?;
     let mut set = RuleSet::default();
-    for (name, text) in EMBEDDED {
-        set.add_pack(text, &format!("(embedded) {name}.toml"))?;
+    for file in files {
+        set.merge(file);
     }
+    set.reindex();
     Ok(set)
 }
 
 impl RuleSet {
     /// Adds one pack. A rule whose id is already loaded replaces the earlier one in place.
     pub fn add_pack(&mut self, text: &str, origin: &str) -> Result<(), PackError> {
-        let file: PackFile = toml::from_str(text).map_err(|e| PackError::Syntax {
-            origin: origin.to_owned(),
-            message: e.to_string(),
-        })?;
-        for rule in &file.rule {
-            validate(rule).map_err(|message| PackError::Invalid {
-                origin: origin.to_owned(),
-                rule: rule.id.clone(),
-                message,
-            })?;
-        }
-        // Program names are matched lower-case (`Set-MpPreference`, `RM` on a case-insensitive
-        // file system).
-        let mut file = file;
-        for names in file
-            .rule
-            .iter_mut()
-            .map(|r| &mut r.programs)
-            .chain(file.program.iter_mut().map(|p| &mut p.names))
-            .chain(file.wrapper.iter_mut().map(|w| &mut w.names))
-            .chain(file.shell.iter_mut().map(|s| &mut s.names))
-            .chain(file.interpreter.iter_mut().map(|i| &mut i.names))
-        {
-            for n in names.iter_mut() {
-                if !n.starts_with('<') {
-                    *n = n.to_lowercase();
-                }
-            }
-        }
+        let file = PackFile::parse(text, origin)?;
+        self.merge(file);
+        self.reindex();
+        Ok(())
+    }
+
+    /// Adds one parsed pack without rebuilding the indexes.
+    fn merge(&mut self, file: PackFile) {
         self.packs.push(file.pack);
         for rule in file.rule {
             match self.rules.iter_mut().find(|r| r.id == rule.id) {
@@ -431,8 +154,6 @@ impl RuleSet {
         self.protected_branches.extend(file.protected_branches);
         self.trusted_code_producers
             .extend(file.trusted_code_producers);
-        self.reindex();
-        Ok(())
     }
 
     fn reindex(&mut self) {
@@ -810,19 +531,6 @@ fn any_glob(patterns: &[String], text: &str) -> bool {
     patterns.iter().any(|p| glob::matches(p, text))
 }
 
-fn validate(rule: &Rule) -> Result<(), String> {
-    if rule.id.trim().is_empty() {
-        return Err("the id is empty".into());
-    }
-    if rule.programs.is_empty() {
-        return Err("`programs` is empty: say which programs the rule is about".into());
-    }
-    if rule.reason.trim().is_empty() {
-        return Err("`reason` is empty: say what the rule stops and why".into());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -836,6 +544,39 @@ mod tests {
         let before = ids.len();
         ids.dedup();
         assert_eq!(before, ids.len(), "rule ids are unique");
+    }
+
+    /// The packs parsed from their TOML text now, as a user pack would be.
+    fn parsed_from_toml() -> RuleSet {
+        let mut set = RuleSet::default();
+        for name in crate::model::EMBEDDED_PACKS {
+            let path = format!("{}/packs/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).expect("pack file readable");
+            set.add_pack(&text, &path).expect("pack valid");
+        }
+        set
+    }
+
+    #[test]
+    fn embedded_form_equals_the_toml_packs() {
+        let embedded = embedded().unwrap();
+        let parsed = parsed_from_toml();
+        assert_eq!(embedded.packs, parsed.packs);
+        assert_eq!(embedded.rules, parsed.rules);
+        assert_eq!(embedded.programs, parsed.programs);
+        assert_eq!(embedded.wrappers, parsed.wrappers);
+        assert_eq!(embedded.shells, parsed.shells);
+        assert_eq!(embedded.interpreters, parsed.interpreters);
+        assert_eq!(embedded.code_calls, parsed.code_calls);
+        assert_eq!(embedded.paths, parsed.paths);
+        assert_eq!(embedded.read_only, parsed.read_only);
+        assert_eq!(embedded.protected_branches, parsed.protected_branches);
+        assert_eq!(
+            embedded.trusted_code_producers,
+            parsed.trusted_code_producers
+        );
+        // Everything, the indexes included.
+        assert_eq!(embedded, parsed);
     }
 
     #[test]

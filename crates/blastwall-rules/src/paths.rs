@@ -3,10 +3,10 @@
 //! judge targets rather than words. The lists come from the packs' `[paths]` tables and the user's
 //! protected paths.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What a path is, from most to least sensitive (the first class that applies is taken).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PathClass {
     /// Part of it comes from a variable or command output that cannot be known before it runs.
@@ -85,7 +85,7 @@ impl PathClass {
 }
 
 /// The path lists of the packs (merged) plus the user's protected paths.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PathLists {
     #[serde(default)]
@@ -207,6 +207,35 @@ struct Compiled {
     protected: PatternSet,
     public: PatternSet,
     disposable: PatternSet,
+}
+
+/// Equal lists are equal whether or not either has been compiled yet.
+impl PartialEq for PathLists {
+    fn eq(&self, other: &PathLists) -> bool {
+        let PathLists {
+            system,
+            home,
+            devices,
+            credentials,
+            database,
+            valuable,
+            temp,
+            disposable,
+            protected,
+            public,
+            compiled: _,
+        } = self;
+        *system == other.system
+            && *home == other.home
+            && *devices == other.devices
+            && *credentials == other.credentials
+            && *database == other.database
+            && *valuable == other.valuable
+            && *temp == other.temp
+            && *disposable == other.disposable
+            && *protected == other.protected
+            && *public == other.public
+    }
 }
 
 impl PathLists {
