@@ -72,10 +72,11 @@
 //! 2. Write the head file: temporary file, fsync, rename over `audit.db.head`, fsync the directory.
 //! 3. Release the lock and return the receipt.
 //!
-//! Committed records live in the WAL file (`audit.db-wal`) until SQLite's automatic checkpoint
-//! copies them into `audit.db`: connections do not checkpoint on close, because each door process
-//! appends once and exits, and a checkpoint plus a recreated WAL per decision would quadruple the
-//! fsyncs. Copy the log as one file only after [`AuditLog::checkpoint`]; otherwise copy the
+//! Committed records live in the WAL file (`audit.db-wal`) until an append that finds the WAL
+//! larger than 256 KiB copies it into `audit.db` and empties it: connections do not checkpoint on
+//! close, because each door process appends once and exits, and a checkpoint plus a recreated WAL
+//! per decision would quadruple the fsyncs, while a long WAL would make every process that opens
+//! the log read all of it. Copy the log as one file only after [`AuditLog::checkpoint`]; otherwise copy the
 //! `-wal` file with it.
 //!
 //! The head file therefore never names a record that is not durably committed, and it never moves

@@ -306,7 +306,14 @@ fn run() -> anyhow::Result<u8> {
             let _ = std::fs::remove_dir_all(&dir);
             Ok(if ok { 0 } else { 1 })
         }
-        Cmd::Hook { agent } => Ok(hook(&cli, agent)),
+        Cmd::Hook { agent } => {
+            let code = hook(&cli, agent);
+            // The answer is written and the audit record committed: skip tearing down the rule
+            // set and the connections, which only costs the agent time.
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+            std::process::exit(i32::from(code));
+        }
         Cmd::Init {
             agent,
             project: _,
