@@ -174,6 +174,13 @@ fn second_blind_corpus_rates() {
     assert_rates("blind2", 0.97, 0.01);
 }
 
+/// The fifth corpus, also written blind: 79.05% of 3,093 destructive commands stopped and 3.14%
+/// of 1,241 benign ones stopped when first measured.
+#[test]
+fn third_blind_corpus_rates() {
+    assert_rates("blind3", 0.79, 0.032);
+}
+
 fn assert_rates(name: &str, min_stopped: f64, max_false: f64) {
     let engine = Engine::embedded();
     let destructive = eval_cases(&format!("{name}-destructive.jsonl"));
