@@ -277,7 +277,9 @@ impl<'a> Judge<'a> {
             NodeEnum::VariableSetStmt(v)
                 if v.name.eq_ignore_ascii_case("row_security")
                     && v.args.iter().any(|a| {
-                        const_text(a).is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "off" | "false" | "0"))
+                        const_text(a).is_some_and(|s| {
+                            matches!(s.to_ascii_lowercase().as_str(), "off" | "false" | "0")
+                        })
                     }) =>
             {
                 let h = self.hit("sql.security.rls-off", span, f);
@@ -285,10 +287,16 @@ impl<'a> Judge<'a> {
             }
             NodeEnum::VariableSetStmt(v)
                 if v.kind == protobuf::VariableSetKind::VarReset as i32
-                    && matches!(v.name.to_ascii_lowercase().as_str(), "master" | "slave" | "replica" | "binary") =>
+                    && matches!(
+                        v.name.to_ascii_lowercase().as_str(),
+                        "master" | "slave" | "replica" | "binary"
+                    ) =>
             {
                 let h = self.hit("sql.server.replication", span, f);
-                h.why = format!("RESET {}: the binary logs or replica state are deleted", v.name.to_ascii_uppercase());
+                h.why = format!(
+                    "RESET {}: the binary logs or replica state are deleted",
+                    v.name.to_ascii_uppercase()
+                );
                 h.transactional = false;
             }
             NodeEnum::VariableSetStmt(v)
@@ -368,7 +376,10 @@ impl<'a> Judge<'a> {
             }
             NodeEnum::CreateEventTrigStmt(t) => {
                 let h = self.hit("sql.server.config", span, f);
-                h.why = format!("CREATE EVENT TRIGGER {}: it runs on every DDL statement", t.trigname);
+                h.why = format!(
+                    "CREATE EVENT TRIGGER {}: it runs on every DDL statement",
+                    t.trigname
+                );
             }
             NodeEnum::AlterEventTrigStmt(t) if t.tgenabled == "D" => {
                 let h = self.hit("sql.security.triggers-off", span, f);
@@ -390,15 +401,34 @@ impl<'a> Judge<'a> {
             }
             NodeEnum::CreatePolicyStmt(p) => {
                 let table = p.table.as_ref().map(relation_name).unwrap_or_default();
-                self.open_policy(&p.policy_name, &table, p.qual.as_deref(), p.with_check.as_deref(), span, f);
+                self.open_policy(
+                    &p.policy_name,
+                    &table,
+                    p.qual.as_deref(),
+                    p.with_check.as_deref(),
+                    span,
+                    f,
+                );
             }
             NodeEnum::AlterPolicyStmt(p) => {
                 let table = p.table.as_ref().map(relation_name).unwrap_or_default();
-                self.open_policy(&p.policy_name, &table, p.qual.as_deref(), p.with_check.as_deref(), span, f);
+                self.open_policy(
+                    &p.policy_name,
+                    &table,
+                    p.qual.as_deref(),
+                    p.with_check.as_deref(),
+                    span,
+                    f,
+                );
             }
             NodeEnum::AlterRoleSetStmt(a) if a.role.is_none() => {
-                let name = a.setstmt.as_ref().map(|s| s.name.clone()).unwrap_or_default();
-                self.hit("sql.server.config", span, f).why = format!("ALTER ROLE ALL SET {name}, for every role");
+                let name = a
+                    .setstmt
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                self.hit("sql.server.config", span, f).why =
+                    format!("ALTER ROLE ALL SET {name}, for every role");
             }
             NodeEnum::CreateStmt(c) => {
                 if let Some(r) = &c.relation {
@@ -461,7 +491,8 @@ impl<'a> Judge<'a> {
                 pg_query::NodeRef::DeleteStmt(d) => {
                     let table = d.relation.as_ref().map(relation_key).unwrap_or_default();
                     let ctes = ctes_of(d.with_clause.as_ref());
-                    let joined_to_itself = self_join(&table, &d.using_clause, d.where_clause.as_deref());
+                    let joined_to_itself =
+                        self_join(&table, &d.using_clause, d.where_clause.as_deref());
                     if let Some(why) = reaches_every_row(d.where_clause.as_deref(), &table, &ctes)
                         .or(joined_to_itself)
                     {
@@ -499,13 +530,20 @@ impl<'a> Judge<'a> {
                     let itself = m
                         .source_relation
                         .as_ref()
-                        .map(|src| self_join(&table, std::slice::from_ref(src), m.join_condition.as_deref()))
+                        .map(|src| {
+                            self_join(
+                                &table,
+                                std::slice::from_ref(src),
+                                m.join_condition.as_deref(),
+                            )
+                        })
                         .unwrap_or_default()
                         .is_some();
                     if itself {
                         let h = self.hit("sql.update.unbounded", f.outer, f);
                         h.target = m.relation.as_ref().map(relation_name).unwrap_or_default();
-                        h.why = "its MERGE matches the table against itself, so every row matches".into();
+                        h.why = "its MERGE matches the table against itself, so every row matches"
+                            .into();
                         h.operation = "MERGE".into();
                     }
                     if on_everything && deletes {
@@ -549,7 +587,13 @@ impl<'a> Judge<'a> {
         }
         if matches!(
             name.as_str(),
-            "exec" | "execute" | "exec_sql" | "execute_sql" | "run_sql" | "sql_exec" | "exec_query"
+            "exec"
+                | "execute"
+                | "exec_sql"
+                | "execute_sql"
+                | "run_sql"
+                | "sql_exec"
+                | "exec_query"
                 | "dblink_exec"
                 | "dblink"
                 | "dblink_send_query"
@@ -654,7 +698,12 @@ impl<'a> Judge<'a> {
                 }
                 "as" => {
                     if let Some(NodeEnum::List(l)) = d.arg.as_ref().and_then(|a| a.node.as_ref()) {
-                        body = l.items.iter().filter_map(string_of).collect::<Vec<_>>().join("\n");
+                        body = l
+                            .items
+                            .iter()
+                            .filter_map(string_of)
+                            .collect::<Vec<_>>()
+                            .join("\n");
                     }
                 }
                 _ => {}
@@ -667,9 +716,16 @@ impl<'a> Judge<'a> {
         }
         if c.sql_body.is_some() && body.is_empty() {
             // `BEGIN ATOMIC … END`: the body is SQL of the statement's own text.
-            body = self.input.get(span.start..span.end).unwrap_or("").to_owned();
+            body = self
+                .input
+                .get(span.start..span.end)
+                .unwrap_or("")
+                .to_owned();
             if let Some(i) = body.to_ascii_lowercase().find("begin atomic") {
-                body = body[i + "begin atomic".len()..].trim_end().trim_end_matches(';').to_owned();
+                body = body[i + "begin atomic".len()..]
+                    .trim_end()
+                    .trim_end_matches(';')
+                    .to_owned();
                 if body.to_ascii_lowercase().ends_with("end") {
                     body.truncate(body.len() - 3);
                 }
@@ -696,9 +752,15 @@ impl<'a> Judge<'a> {
     fn rename(&mut self, r: &protobuf::RenameStmt, span: Span, f: &Frame) {
         let kind = ObjectType::try_from(r.rename_type).unwrap_or(ObjectType::Undefined);
         let what = match kind {
-            ObjectType::ObjectDatabase => format!("the database `{}`", object_name_opt(r.object.as_deref()).unwrap_or_else(|| r.subname.clone())),
+            ObjectType::ObjectDatabase => format!(
+                "the database `{}`",
+                object_name_opt(r.object.as_deref()).unwrap_or_else(|| r.subname.clone())
+            ),
             ObjectType::ObjectTable | ObjectType::ObjectMatview | ObjectType::ObjectSchema => {
-                let name = r.relation.as_ref().map(relation_name)
+                let name = r
+                    .relation
+                    .as_ref()
+                    .map(relation_name)
                     .or_else(|| object_name_opt(r.object.as_deref()))
                     .unwrap_or_else(|| r.subname.clone());
                 format!("`{name}`")
@@ -724,7 +786,9 @@ impl<'a> Judge<'a> {
         f: &Frame,
     ) {
         let open = [qual, check].into_iter().flatten().any(|n| {
-            n.node.as_ref().is_some_and(|n| crate::predicate::always_true(n, 0))
+            n.node
+                .as_ref()
+                .is_some_and(|n| crate::predicate::always_true(n, 0))
         });
         if open {
             let h = self.hit("sql.security.rls-off", span, f);
@@ -828,7 +892,9 @@ impl<'a> Judge<'a> {
                 AtSetUnLogged => (
                     "sql.server.replication",
                     table.clone(),
-                    format!("ALTER TABLE {table} SET UNLOGGED: the table is no longer crash-safe or replicated"),
+                    format!(
+                        "ALTER TABLE {table} SET UNLOGGED: the table is no longer crash-safe or replicated"
+                    ),
                 ),
                 AtReplicaIdentity
                     if matches!(c.def.as_ref().and_then(|d| d.node.as_ref()),
@@ -837,7 +903,9 @@ impl<'a> Judge<'a> {
                     (
                         "sql.server.replication",
                         table.clone(),
-                        format!("REPLICA IDENTITY NOTHING on {table}: logical replication can no longer apply its updates and deletes"),
+                        format!(
+                            "REPLICA IDENTITY NOTHING on {table}: logical replication can no longer apply its updates and deletes"
+                        ),
                     )
                 }
                 AtDropIdentity => (
@@ -1302,7 +1370,11 @@ fn relation_name(r: &protobuf::RangeVar) -> String {
 
 /// `DELETE FROM t a USING t b WHERE a.id = b.id`: the table joined to itself on one column
 /// matches every row that has a value there.
-fn self_join(table: &str, using: &[pg_query::Node], condition: Option<&pg_query::Node>) -> Option<String> {
+fn self_join(
+    table: &str,
+    using: &[pg_query::Node],
+    condition: Option<&pg_query::Node>,
+) -> Option<String> {
     let itself = using.iter().any(|n| {
         matches!(n.node.as_ref(), Some(NodeEnum::RangeVar(r)) if r.relname.eq_ignore_ascii_case(table))
     });
@@ -1486,8 +1558,16 @@ pub(crate) fn looks_like_sql(text: &str) -> bool {
 
 /// Procedural languages whose functions can run any code on the database server.
 const UNTRUSTED_LANGUAGES: &[&str] = &[
-    "c", "internal", "plpythonu", "plpython2u", "plpython3u", "plperlu", "pltclu", "plsh",
-    "pljavau", "plrustu",
+    "c",
+    "internal",
+    "plpythonu",
+    "plpython2u",
+    "plpython3u",
+    "plperlu",
+    "pltclu",
+    "plsh",
+    "pljavau",
+    "plrustu",
 ];
 
 fn object_name_opt(n: Option<&pg_query::Node>) -> Option<String> {

@@ -55,7 +55,10 @@ fn operation(statement: &Statement) -> String {
     let first = words.next().unwrap_or("").to_ascii_uppercase();
     match first.as_str() {
         "DROP" | "ALTER" | "CREATE" | "GRANT" | "REVOKE" | "SHOW" => {
-            format!("{first} {}", words.next().unwrap_or("").to_ascii_uppercase())
+            format!(
+                "{first} {}",
+                words.next().unwrap_or("").to_ascii_uppercase()
+            )
         }
         _ => first,
     }
@@ -153,8 +156,13 @@ fn statement_hits(judge: &mut Judge<'_>, statement: &Statement, f: &Frame) {
                 h.why = text.chars().take(60).collect();
                 h.transactional = false;
             } else if text.starts_with("DROP ") {
-                judge.hit("sql.drop.object", span, f).target =
-                    text.split_whitespace().skip(1).take(4).collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+                judge.hit("sql.drop.object", span, f).target = text
+                    .split_whitespace()
+                    .skip(1)
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_ascii_lowercase();
             }
         }
     }
@@ -275,7 +283,14 @@ fn lossy(data_type: &str) -> bool {
     let base = t.split(['(', ' ']).next().unwrap_or("");
     let widening = matches!(
         base,
-        "TEXT" | "MEDIUMTEXT" | "LONGTEXT" | "BIGINT" | "DOUBLE" | "JSON" | "LONGBLOB" | "MEDIUMBLOB"
+        "TEXT"
+            | "MEDIUMTEXT"
+            | "LONGTEXT"
+            | "BIGINT"
+            | "DOUBLE"
+            | "JSON"
+            | "LONGBLOB"
+            | "MEDIUMBLOB"
     );
     let wide_decimal = matches!(base, "DECIMAL" | "NUMERIC")
         && t.split(['(', ',', ')'])

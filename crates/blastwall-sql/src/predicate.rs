@@ -28,7 +28,9 @@ pub fn reaches_every_row(
         return None;
     }
     if !depends_on_the_row(node) {
-        return Some("its WHERE clause does not depend on the row, so it is the same for every row".into());
+        return Some(
+            "its WHERE clause does not depend on the row, so it is the same for every row".into(),
+        );
     }
     if matches_every_value(node) {
         return Some("its WHERE clause matches every row that has a value".into());
@@ -53,7 +55,9 @@ fn depends_on_the_row(node: &NodeEnum) -> bool {
     node.nodes().iter().any(|(n, _, _, _)| {
         matches!(
             n,
-            pg_query::NodeRef::ColumnRef(_) | pg_query::NodeRef::SubLink(_) | pg_query::NodeRef::ParamRef(_)
+            pg_query::NodeRef::ColumnRef(_)
+                | pg_query::NodeRef::SubLink(_)
+                | pg_query::NodeRef::ParamRef(_)
         )
     })
 }
@@ -108,19 +112,21 @@ fn every_key(node: &NodeEnum) -> bool {
         let complementary = |a: &str, b: &str| {
             matches!(
                 (a, b),
-                (">=", "<") | ("<", ">=") | (">", "<=") | ("<=", ">") | ("=", "<>") | ("<>", "=")
-                    | ("=", "!=") | ("!=", "=")
+                (">=", "<")
+                    | ("<", ">=")
+                    | (">", "<=")
+                    | ("<=", ">")
+                    | ("=", "<>")
+                    | ("<>", "=")
+                    | ("=", "!=")
+                    | ("!=", "=")
             )
         };
         return cmps.iter().enumerate().any(|(i, (ca, oa, va))| {
             cmps[i + 1..]
                 .iter()
                 .any(|(cb, ob, vb)| ca == cb && va == vb && complementary(oa, ob))
-        }) || b
-            .args
-            .iter()
-            .filter_map(|a| a.node.as_ref())
-            .any(every_key);
+        }) || b.args.iter().filter_map(|a| a.node.as_ref()).any(every_key);
     }
     let Some((col, op, c)) = comparison(node) else {
         return false;
@@ -156,10 +162,12 @@ fn before_the_future(node: &NodeEnum) -> bool {
         return false;
     };
     let is_now = |n: &NodeEnum| match n {
-        NodeEnum::FuncCall(f) => f.funcname.last().and_then(|x| match x.node.as_ref()? {
-            NodeEnum::String(s) => Some(s.sval.eq_ignore_ascii_case("now")),
-            _ => None,
-        }) == Some(true),
+        NodeEnum::FuncCall(f) => {
+            f.funcname.last().and_then(|x| match x.node.as_ref()? {
+                NodeEnum::String(s) => Some(s.sval.eq_ignore_ascii_case("now")),
+                _ => None,
+            }) == Some(true)
+        }
         NodeEnum::SqlvalueFunction(_) => true,
         _ => false,
     };
@@ -202,7 +210,11 @@ fn all_of_the_same_table(
     let Some(NodeEnum::SelectStmt(sel)) = select else {
         return false;
     };
-    let unfiltered = sel.where_clause.as_ref().and_then(|w| w.node.as_ref()).is_none_or(|w| always_true(w, 0))
+    let unfiltered = sel
+        .where_clause
+        .as_ref()
+        .and_then(|w| w.node.as_ref())
+        .is_none_or(|w| always_true(w, 0))
         && sel.limit_count.is_none();
     let [from] = sel.from_clause.as_slice() else {
         return false;
