@@ -382,3 +382,17 @@ fn shell_commands_hand_sql_and_requests_to_their_classifiers() {
     let (code, v) = shell("curl -X DELETE \"$API/volumes/1\"");
     assert_eq!((code, v["rule"].as_str()), (3, Some("net.http.unseen")));
 }
+
+#[test]
+fn a_curl_option_with_a_multibyte_character_is_answered() {
+    // Found by fuzzing: `curl -f…` whose second character is not one byte.
+    let out = check_regression("shell-panic-curl-multibyte-option");
+    assert!(
+        matches!(out.status.code(), Some(0 | 2 | 3)),
+        "{:?}",
+        out.status
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let (code, _) = shell("curl -é https://example.com");
+    assert!(matches!(code, 0 | 2 | 3));
+}

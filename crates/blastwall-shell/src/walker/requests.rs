@@ -185,8 +185,9 @@ fn curl(args: &[Arg], stdin: &Stdin) -> Built {
         // `--opt=value`, `-XPOST` (a short option with its value attached), or `--opt value`.
         let (name, attached) = match text.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            // `get`: the second character may be multi-byte (`-é`), never slice inside it.
             _ if !text.starts_with("--") && text.len() > 2 => {
-                let flag = &text[..2];
+                let flag = text.get(..2).unwrap_or("");
                 if CURL_VALUE_OPTIONS.contains(&flag) {
                     (flag.to_owned(), Some(text[2..].to_owned()))
                 } else {
