@@ -490,31 +490,26 @@ impl<'a> Judge<'a> {
             match n {
                 pg_query::NodeRef::DeleteStmt(d) => {
                     let table = d.relation.as_ref().map(relation_key).unwrap_or_default();
-                    let ctes = ctes_of(d.with_clause.as_ref());
                     let joined_to_itself =
                         self_join(&table, &d.using_clause, d.where_clause.as_deref());
-                    if let Some(why) = reaches_every_row(d.where_clause.as_deref(), &table, &ctes)
-                        .or(joined_to_itself)
-                    {
-                        let target = d.relation.as_ref().map(relation_name).unwrap_or_default();
-                        let h = self.hit("sql.delete.unbounded", f.outer, f);
-                        h.target = target;
-                        h.why = why;
-                        h.operation = "DELETE".into();
-                    }
-                    self.catalog_write(d.relation.as_ref(), f);
+                    let write = Write {
+                        rule: "sql.delete.unbounded",
+                        operation: "DELETE",
+                        relation: d.relation.as_ref(),
+                        filter: d.where_clause.as_deref(),
+                        with: d.with_clause.as_ref(),
+                    };
+                    self.row_write(write, joined_to_itself, f);
                 }
                 pg_query::NodeRef::UpdateStmt(u) => {
-                    let table = u.relation.as_ref().map(relation_key).unwrap_or_default();
-                    let ctes = ctes_of(u.with_clause.as_ref());
-                    if let Some(why) = reaches_every_row(u.where_clause.as_deref(), &table, &ctes) {
-                        let target = u.relation.as_ref().map(relation_name).unwrap_or_default();
-                        let h = self.hit("sql.update.unbounded", f.outer, f);
-                        h.target = target;
-                        h.why = why;
-                        h.operation = "UPDATE".into();
-                    }
-                    self.catalog_write(u.relation.as_ref(), f);
+                    let write = Write {
+                        rule: "sql.update.unbounded",
+                        operation: "UPDATE",
+                        relation: u.relation.as_ref(),
+                        filter: u.where_clause.as_deref(),
+                        with: u.with_clause.as_ref(),
+                    };
+                    self.row_write(write, None, f);
                 }
                 pg_query::NodeRef::MergeStmt(m) => {
                     let on_everything = m
@@ -773,6 +768,20 @@ impl<'a> Judge<'a> {
             _ => return,
         };
         self.hit("sql.rename", span, f).target = format!("{what} to `{}`", r.newname);
+    }
+
+    /// A DELETE or UPDATE: unbounded when its WHERE clause (or `also`, a reason found
+    /// elsewhere) reaches every row; a write to the system catalog either way.
+    fn row_write(&mut self, w: Write<'_>, also: Option<String>, f: &Frame) {
+        let table = w.relation.map(relation_key).unwrap_or_default();
+        let ctes = ctes_of(w.with);
+        if let Some(why) = reaches_every_row(w.filter, &table, &ctes).or(also) {
+            let h = self.hit(w.rule, f.outer, f);
+            h.target = w.relation.map(relation_name).unwrap_or_default();
+            h.why = why;
+            h.operation = w.operation.into();
+        }
+        self.catalog_write(w.relation, f);
     }
 
     /// A row-level security policy whose condition is always true lets every role see every row.
@@ -1554,6 +1563,15 @@ pub(crate) fn looks_like_sql(text: &str) -> bool {
             | "security"
             | "import"
     )
+}
+
+/// What [`Judge::row_write`] needs of a DELETE or an UPDATE.
+struct Write<'n> {
+    rule: &'static str,
+    operation: &'static str,
+    relation: Option<&'n protobuf::RangeVar>,
+    filter: Option<&'n pg_query::Node>,
+    with: Option<&'n protobuf::WithClause>,
 }
 
 /// Procedural languages whose functions can run any code on the database server.
