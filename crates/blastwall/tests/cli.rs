@@ -396,3 +396,10 @@ fn a_curl_option_with_a_multibyte_character_is_answered() {
     let (code, _) = shell("curl -é https://example.com");
     assert!(matches!(code, 0 | 2 | 3));
 }
+
+#[test]
+fn nested_here_documents_in_arithmetic_are_answered() {
+    // Found by fuzzing: here-documents nested in `$((` took 0.1 s (over 5 s under the sanitizer).
+    let out = check_regression("shell-slow-nested-heredoc-arithmetic");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+}
