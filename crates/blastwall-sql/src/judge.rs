@@ -400,26 +400,12 @@ impl<'a> Judge<'a> {
                 }
             }
             NodeEnum::CreatePolicyStmt(p) => {
-                let table = p.table.as_ref().map(relation_name).unwrap_or_default();
-                self.open_policy(
-                    &p.policy_name,
-                    &table,
-                    p.qual.as_deref(),
-                    p.with_check.as_deref(),
-                    span,
-                    f,
-                );
+                let checks = [p.qual.as_deref(), p.with_check.as_deref()];
+                self.open_policy(&p.policy_name, p.table.as_ref(), checks, span, f);
             }
             NodeEnum::AlterPolicyStmt(p) => {
-                let table = p.table.as_ref().map(relation_name).unwrap_or_default();
-                self.open_policy(
-                    &p.policy_name,
-                    &table,
-                    p.qual.as_deref(),
-                    p.with_check.as_deref(),
-                    span,
-                    f,
-                );
+                let checks = [p.qual.as_deref(), p.with_check.as_deref()];
+                self.open_policy(&p.policy_name, p.table.as_ref(), checks, span, f);
             }
             NodeEnum::AlterRoleSetStmt(a) if a.role.is_none() => {
                 let name = a
@@ -788,18 +774,18 @@ impl<'a> Judge<'a> {
     fn open_policy(
         &mut self,
         name: &str,
-        table: &str,
-        qual: Option<&pg_query::Node>,
-        check: Option<&pg_query::Node>,
+        table: Option<&protobuf::RangeVar>,
+        checks: [Option<&pg_query::Node>; 2],
         span: Span,
         f: &Frame,
     ) {
-        let open = [qual, check].into_iter().flatten().any(|n| {
+        let open = checks.into_iter().flatten().any(|n| {
             n.node
                 .as_ref()
                 .is_some_and(|n| crate::predicate::always_true(n, 0))
         });
         if open {
+            let table = table.map(relation_name).unwrap_or_default();
             let h = self.hit("sql.security.rls-off", span, f);
             h.target = format!("{table} (policy `{name}` is always true)");
         }
