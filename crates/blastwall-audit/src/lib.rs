@@ -115,6 +115,7 @@ mod encoding;
 mod error;
 mod head;
 mod log;
+mod outcome;
 mod path;
 mod record;
 mod verify;
@@ -122,6 +123,9 @@ mod verify;
 pub use encoding::{GENESIS, MAGIC};
 pub use error::AuditError;
 pub use log::{AuditLog, Options};
+pub use outcome::after_recording;
 pub use path::{PATH_VAR, default_path, default_path_from};
-pub use record::{Filter, NewRecord, Receipt, Record, door_label, now_ms, parse_rfc3339};
+pub use record::{
+    Filter, NewRecord, Receipt, Record, door_label, now_ms, parse_rfc3339, rfc3339_ms,
+};
 pub use verify::{Fault, MAX_PROBLEMS, Problem, VerifyReport};

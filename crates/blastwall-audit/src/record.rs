@@ -196,7 +196,7 @@ pub struct Filter {
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC, proleptic Gregorian calendar.
-pub(crate) fn rfc3339_ms(time_ms: i64) -> String {
+pub fn rfc3339_ms(time_ms: i64) -> String {
     let secs = time_ms.div_euclid(1000);
     let millis = time_ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);

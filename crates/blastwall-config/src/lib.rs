@@ -28,7 +28,7 @@ pub enum ConfigError {
 }
 
 /// One `blastwall.toml` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     #[serde(default)]
@@ -42,9 +42,91 @@ pub struct ConfigFile {
     /// The environment of actions no pattern matches (default `unknown`).
     #[serde(default)]
     pub default_environment: Option<String>,
+    /// How hooks and the CLI reach the control plane (user configuration only).
+    #[serde(default)]
+    pub control: Option<ControlSection>,
+    /// How `blastwall serve` runs (user configuration only).
+    #[serde(default)]
+    pub serve: Option<ServeSection>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `[control]`: where the control plane is and what a hook does when it cannot reach it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlSection {
+    /// The daemon's base URL, e.g. `http://127.0.0.1:7878`.
+    pub url: String,
+    /// A file holding this agent's token (from `blastwall agents create`). The environment
+    /// variable `BLASTWALL_AGENT_TOKEN` takes precedence.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// What hooks decide while the daemon is unreachable.
+    #[serde(default)]
+    pub when_down: WhenDown,
+    /// How long a hook waits for humans before answering `ask` (0: answer at once).
+    #[serde(default)]
+    pub wait_seconds: u64,
+}
+
+/// What a hook decides while the control plane is unreachable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WhenDown {
+    /// Reads and writes are decided locally; destructive and irreversible actions are denied.
+    #[default]
+    DenyDestructive,
+    /// Reads are decided locally; every change is denied.
+    DenyChanges,
+    /// Everything is denied.
+    DenyAll,
+}
+
+/// `[serve]`: how `blastwall serve` runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeSection {
+    /// Address to listen on (default `127.0.0.1:7878`).
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Directory of the control database and the first admin's token.
+    #[serde(default)]
+    pub state_dir: Option<PathBuf>,
+    /// A Cedar policy file, watched and reloaded (default: the embedded policy).
+    #[serde(default)]
+    pub policy: Option<PathBuf>,
+    /// Lifetime of an approval request in seconds (default 900: 15 minutes).
+    #[serde(default)]
+    pub approval_ttl_seconds: Option<u64>,
+    /// The operator's offset from UTC in minutes, for policies about local hours.
+    #[serde(default)]
+    pub utc_offset_minutes: Option<i32>,
+    /// The environment variable holding the shared secret of signed vote callbacks.
+    #[serde(default)]
+    pub callback_secret_env: Option<String>,
+    #[serde(default)]
+    pub webhooks: Vec<WebhookSection>,
+}
+
+/// One `[[serve.webhooks]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    pub url: String,
+    /// `slack` (incoming-webhook JSON) or `signed` (generic JSON with an HMAC-SHA256 signature).
+    pub format: WebhookFormat,
+    /// For `signed`: the environment variable holding the secret.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    Slack,
+    Signed,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesSection {
     /// Rule id or wildcard (`git.*`) → `allow` | `ask` | `deny`.
@@ -55,7 +137,7 @@ pub struct RulesSection {
     pub packs: Vec<PathBuf>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GitSection {
     /// Branches (wildcards allowed) added to the protected ones.
@@ -63,7 +145,7 @@ pub struct GitSection {
     pub protected_branches: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentSection {
     /// Patterns matched against hostnames, connection strings, kube contexts, PaaS project and
@@ -85,6 +167,10 @@ pub struct Loaded {
     pub policy: Policy,
     pub rules: RuleSet,
     pub sources: Vec<PathBuf>,
+    /// `[control]` of the first file (the user's), if any.
+    pub control: Option<ControlSection>,
+    /// `[serve]` of the first file (the user's), if any.
+    pub serve: Option<ServeSection>,
 }
 
 /// The user configuration file: `$BLASTWALL_CONFIG`, else `$XDG_CONFIG_HOME/blastwall/blastwall.toml`,
@@ -108,12 +194,11 @@ pub fn project_config_path(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Loads the embedded packs, then each existing file in order (later files win).
-pub fn load(files: &[PathBuf]) -> Result<Loaded, ConfigError> {
-    let mut rules = blastwall_rules::embedded()?;
-    let mut policy = Policy::default();
-    let mut sources = Vec::new();
-    for path in files {
+/// The existing files of `files`, read and parsed in order. `[control]` and `[serve]` are
+/// accepted only in the first file (the user's, or the one given with `--config`).
+pub fn read_files(files: &[PathBuf]) -> Result<Vec<(PathBuf, ConfigFile)>, ConfigError> {
+    let mut parsed = Vec::new();
+    for (i, path) in files.iter().enumerate() {
         if !path.exists() {
             continue;
         }
@@ -122,13 +207,47 @@ pub fn load(files: &[PathBuf]) -> Result<Loaded, ConfigError> {
             source,
         })?;
         let file = parse(&text, path)?;
-        apply(file, path, &mut rules, &mut policy)?;
-        sources.push(path.clone());
+        if i > 0 && (file.control.is_some() || file.serve.is_some()) {
+            // The project file is writable by the agent working in it: it must not be able to
+            // point the hook at another control plane or loosen what happens when it is down.
+            return Err(ConfigError::Invalid {
+                path: path.clone(),
+                message: "[control] and [serve] are read only from the user configuration \
+                          (~/.config/blastwall/blastwall.toml or --config), never from a project \
+                          file an agent can edit; move them there"
+                    .into(),
+            });
+        }
+        parsed.push((path.clone(), file));
+    }
+    Ok(parsed)
+}
+
+/// Loads the embedded packs, then each existing file in order (later files win).
+pub fn load(files: &[PathBuf]) -> Result<Loaded, ConfigError> {
+    load_parsed(read_files(files)?)
+}
+
+/// [`load`] for files already read with [`read_files`].
+pub fn load_parsed(parsed: Vec<(PathBuf, ConfigFile)>) -> Result<Loaded, ConfigError> {
+    let mut rules = blastwall_rules::embedded()?;
+    let mut policy = Policy::default();
+    let mut sources = Vec::new();
+    let (mut control, mut serve) = (None, None);
+    for (path, mut file) in parsed {
+        if control.is_none() && serve.is_none() {
+            control = file.control.take();
+            serve = file.serve.take();
+        }
+        apply(file, &path, &mut rules, &mut policy)?;
+        sources.push(path);
     }
     Ok(Loaded {
         policy,
         rules,
         sources,
+        control,
+        serve,
     })
 }
 

@@ -53,6 +53,18 @@ impl Effect {
             Effect::Irreversible => "irreversible",
         }
     }
+
+    /// The effect named by [`Effect::as_str`].
+    pub fn parse(s: &str) -> Option<Effect> {
+        [
+            Effect::Read,
+            Effect::Write,
+            Effect::Destructive,
+            Effect::Irreversible,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == s)
+    }
 }
 
 impl std::fmt::Display for Effect {

@@ -19,6 +19,7 @@ mod error;
 mod install;
 mod json;
 mod message;
+pub use message::APPROVAL_PENDING;
 mod protocol;
 
 use std::fmt;

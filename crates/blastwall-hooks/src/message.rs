@@ -29,6 +29,11 @@ fn what(call: &HookCall) -> String {
     }
 }
 
+/// The rule of an action held at the control plane until humans approve it. Such an action is
+/// refused in the agent's protocol (its own "ask" would let whoever sits at the agent's
+/// terminal bypass the approval wall), with a message saying how it gets approved.
+pub const APPROVAL_PENDING: &str = "approval.pending";
+
 fn describe(a: &Attempt) -> String {
     match a {
         Attempt::Shell { command } => format!("the command `{}`", clip(command)),
@@ -54,6 +59,11 @@ pub(crate) fn for_agent(call: &HookCall, answer: &Answer) -> String {
     let what = what(call);
     let reason = reason(answer);
     let rule = &answer.rule;
+    if rule == APPROVAL_PENDING {
+        return format!(
+            "blastwall holds {what} at the control plane: {reason}. Tell the user it waits for their approval; once a human has approved it, run exactly the same action again (any change needs a new approval). Do not work around it another way."
+        );
+    }
     match answer.decision {
         Decision::Allow => format!("blastwall allowed {what} (rule {rule})."),
         Decision::Ask if call.agent.can_ask() => format!(
@@ -74,6 +84,9 @@ pub(crate) fn for_user(call: &HookCall, answer: &Answer) -> String {
     let reason = reason(answer);
     let rule = &answer.rule;
     let agent = call.agent.display_name();
+    if rule == APPROVAL_PENDING {
+        return format!("blastwall holds {what} for approval at the control plane: {reason}.");
+    }
     match answer.decision {
         Decision::Allow => format!("blastwall allowed {what} (rule {rule})."),
         Decision::Ask if call.agent.can_ask() => format!(

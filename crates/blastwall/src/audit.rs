@@ -1,14 +1,10 @@
-//! Recording decisions in the audit log, and what a failed record does to a decision.
-//!
-//! A decision is recorded before the door answers. If the record cannot be written, a deny
-//! stays a deny and an ask stays an ask; an allow of anything beyond a read becomes an ask,
-//! because an unrecorded change is exactly what the log exists to prevent. A read stays allowed
-//! and the failure is reported on standard error.
+//! Recording decisions in the audit log. A decision is recorded before the door answers; what a
+//! failed record does to the decision is [`after_recording`].
 
 use std::path::{Path, PathBuf};
 
+pub use blastwall_audit::after_recording;
 use blastwall_audit::{AuditLog, NewRecord, Receipt};
-use blastwall_core::{Decision, Effect};
 
 /// The audit log a command writes to: the given path, else `BLASTWALL_AUDIT_LOG`, else the XDG
 /// state directory.
@@ -56,23 +52,5 @@ impl Recorder {
             Ok(log) => log.append(record).map_err(|e| e.to_string()),
             Err(e) => Err(e.clone()),
         }
-    }
-}
-
-/// The decision to answer with after trying to record it.
-pub fn after_recording(
-    decision: Decision,
-    effect: Effect,
-    recorded: &Result<Receipt, String>,
-) -> (Decision, Option<String>) {
-    match recorded {
-        Ok(_) => (decision, None),
-        Err(why) if decision == Decision::Allow && effect > Effect::Read => (
-            Decision::Ask,
-            Some(format!(
-                "blastwall could not record this decision in its audit log, so a human must approve it: {why}"
-            )),
-        ),
-        Err(_) => (decision, None),
     }
 }

@@ -1,11 +1,13 @@
 //! `blastwall demo`: a scripted agent session — looking around, hunting for a token, then the
-//! destructive steps of real incidents — run through the same engine as `check`. It passes only
-//! when every destructive step is stopped and every benign step runs.
+//! destructive steps of real incidents — run through the same engine as `check`, then the
+//! approval wall of a real control plane (`blastwall serve` on loopback). It passes only when
+//! every destructive step is stopped, every benign step runs, and the wall holds.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{BufRead as _, Write as _};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use blastwall_audit::AuditLog;
 use blastwall_hooks::Agent;
@@ -172,14 +174,25 @@ pub fn run(exe: &Path, dir: &Path) -> (String, bool) {
         }
     );
     ok &= audit_trail(&log_path, dir, &mut out);
+    ok &= approval_wall(exe, dir, &mut out);
     (out, ok)
 }
 
 /// One hook process: the event on stdin, the agent's view (decision, reason) from its answer.
 fn ask_hook(exe: &Path, log: &Path, event: &str) -> Result<(String, String), String> {
+    ask_hook_with(exe, log, event, &[])
+}
+
+fn ask_hook_with(
+    exe: &Path,
+    log: &Path,
+    event: &str,
+    env: &[(&str, &str)],
+) -> Result<(String, String), String> {
     let mut child = Command::new(exe)
         .args(["--no-config", "hook", "claude-code"])
         .env(blastwall_audit::PATH_VAR, log)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -300,5 +313,212 @@ fn audit_trail(log_path: &Path, dir: &Path, out: &mut String) -> bool {
             let _ = writeln!(out, "  BAD: the tampered copy was not detected: {other:?}");
         }
     }
+    ok
+}
+
+/// Kills the daemon when the demo is done with it, however it ends.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `blastwall serve` on a free loopback port; its URL.
+fn start_daemon(exe: &Path, state: &Path) -> Result<(Daemon, String), String> {
+    let mut child = Command::new(exe)
+        .args([
+            "--no-config",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--state-dir",
+        ])
+        .arg(state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let daemon = Daemon(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .map_err(|_| "the control plane did not start listening".to_owned())?;
+    Ok((daemon, url))
+}
+
+/// One CLI command against the daemon as the holder of `token`: success and its output.
+fn cli(exe: &Path, url: &str, token: &str, args: &[&str]) -> (bool, String) {
+    match Command::new(exe)
+        .args(args)
+        .env("BLASTWALL_SERVER", url)
+        .env("BLASTWALL_TOKEN", token)
+        .output()
+    {
+        Ok(o) => (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+            .trim()
+            .to_owned(),
+        ),
+        Err(e) => (false, format!("cannot start {}: {e}", exe.display())),
+    }
+}
+
+/// The approval wall: a control plane on loopback, an agent identity, a human approver; the
+/// agent's `DROP TABLE` is held, the agent cannot approve it, the human must type the table's
+/// name, and the approved action passes exactly once.
+fn approval_wall(exe: &Path, dir: &Path, out: &mut String) -> bool {
+    let _ = writeln!(
+        out,
+        "\nThe approval wall: `blastwall serve` on loopback, the same hook now asking it\n"
+    );
+    let state = dir.join("control");
+    let (daemon, url) = match start_daemon(exe, &state) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(out, "  BAD: {e}");
+            return false;
+        }
+    };
+    let admin = std::fs::read_to_string(state.join("admin.token"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let (made_agent, agent) = cli(
+        exe,
+        &url,
+        &admin,
+        &["agents", "create", "coder", "--env", "dev"],
+    );
+    let (made_human, alice) = cli(
+        exe,
+        &url,
+        &admin,
+        &["humans", "create", "alice", "--role", "approver"],
+    );
+    // The token is the line of its own on stdout; the rest is the CLI's message about it.
+    let token = |text: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| (l.starts_with("agt_") || l.starts_with("hum_")) && !l.contains(' '))
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (agent, alice) = (token(&agent), token(&alice));
+    if !(made_agent && made_human) {
+        let _ = writeln!(
+            out,
+            "  BAD: could not create the identities: {agent} {alice}"
+        );
+        return false;
+    }
+    let _ = writeln!(
+        out,
+        "$ blastwall agents create coder --env dev      (its token goes to the agent's hook)\n$ blastwall humans create alice --role approver\n"
+    );
+    let command = "psql -h db.internal -c 'DROP TABLE users'";
+    let event = blastwall_hooks::shell_event(Agent::ClaudeCode, command, "/srv/app", "demo");
+    let log = dir.join("hook-audit.db");
+    let env = [
+        ("BLASTWALL_SERVER", url.as_str()),
+        ("BLASTWALL_AGENT_TOKEN", agent.as_str()),
+    ];
+    let hook = || ask_hook_with(exe, &log, &event, &env).unwrap_or_else(|e| ("error".into(), e));
+    let mut ok = true;
+    let mut check = |out: &mut String, good: bool, what: &str| {
+        ok &= good;
+        let _ = writeln!(out, "    [{}] {what}", if good { "ok " } else { "BAD" });
+    };
+
+    let (decision, reason) = hook();
+    let id = reason
+        .find("apr_")
+        .and_then(|at| reason.get(at..at + 28))
+        .unwrap_or("")
+        .to_owned();
+    let _ = writeln!(out, "The agent tries:\n    $ {command}");
+    check(
+        out,
+        decision == "deny" && !id.is_empty(),
+        &format!("the agent is told: {}", decision.to_uppercase()),
+    );
+    let _ = writeln!(out, "          \"{reason}\"");
+
+    let (self_approved, said) = cli(
+        exe,
+        &url,
+        &agent,
+        &["approvals", "approve", &id, "--confirm", "users"],
+    );
+    let _ = writeln!(
+        out,
+        "\nThe agent tries to approve it with its own token:\n    $ blastwall approvals approve {id} --confirm users"
+    );
+    check(out, !self_approved, &format!("refused: {said}"));
+
+    let (bare, said) = cli(exe, &url, &alice, &["approvals", "approve", &id]);
+    let _ = writeln!(
+        out,
+        "\nalice approves without typing the table's name:\n    $ blastwall approvals approve {id}"
+    );
+    check(out, !bare, &format!("refused: {said}"));
+    let (typed, said) = cli(
+        exe,
+        &url,
+        &alice,
+        &["approvals", "approve", &id, "--confirm", "users"],
+    );
+    let _ = writeln!(
+        out,
+        "    $ blastwall approvals approve {id} --confirm users"
+    );
+    check(out, typed, &said.replace('\n', "; "));
+
+    let (decision, _) = hook();
+    let _ = writeln!(out, "\nThe agent runs the identical command again:");
+    check(
+        out,
+        decision == "allow",
+        &format!("the agent is told: {}", decision.to_uppercase()),
+    );
+    let (decision, reason) = hook();
+    let _ = writeln!(out, "And once more:");
+    check(
+        out,
+        decision == "deny" && !reason.contains(&id) && reason.contains("apr_"),
+        &format!(
+            "the agent is told: {} (the approval was used; a new request opens)",
+            decision.to_uppercase()
+        ),
+    );
+    drop(daemon);
+    let _ = writeln!(
+        out,
+        "\n{}",
+        if ok {
+            "the approval wall held: only a human, typing the name, let exactly that action run, once"
+        } else {
+            "THE APPROVAL WALL DID NOT HOLD"
+        }
+    );
     ok
 }

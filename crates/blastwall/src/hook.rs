@@ -1,16 +1,65 @@
 //! The agent hook door: one hook event in, the agent's own protocol answer out.
 //!
-//! The event is parsed by `blastwall-hooks`, every attempt in it is judged by the same
-//! [`Engine::check`] as `blastwall check` (a file write is judged as the shell redirection with
-//! the same effect), the strictest decision wins, and `blastwall-hooks` renders it. Anything that
-//! goes wrong before a decision exists (unreadable input, a configuration that does not load, a
-//! panic) is rendered as the protocol's refusal, never as silence or an allow.
+//! The event is parsed by `blastwall-hooks`, every attempt in it is judged by a [`Judge`] (the
+//! local [`Engine`], the same as `blastwall check`, or the control plane through
+//! [`crate::remote::Remote`]; a file write is judged as the shell redirection with the same
+//! effect), the strictest decision wins, and `blastwall-hooks` renders it. Anything that goes
+//! wrong before a decision exists (unreadable input, a configuration that does not load, a panic)
+//! is rendered as the protocol's refusal, never as silence or an allow.
 
 use blastwall_core::{Decision, Door, Effect, Verdict};
 use blastwall_hooks::{Agent, Answer, Attempt, HookCall, HookOutput};
 use serde_json::Value;
 
 use crate::{Engine, Request};
+
+/// What judged one attempt decided.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    pub decision: Decision,
+    pub effect: Effect,
+    pub rule: String,
+    pub reason: String,
+    pub environment: String,
+    /// The judged input: the command, SQL or shell equivalent of a file write.
+    pub input: String,
+    /// Whether the judge already wrote the audit record (the control plane does).
+    pub recorded: bool,
+}
+
+impl Judgement {
+    pub fn of_verdict(verdict: &Verdict, input: String) -> Judgement {
+        Judgement {
+            decision: verdict.decision,
+            effect: verdict.effect,
+            rule: verdict.rule.clone(),
+            reason: verdict.reason.clone(),
+            environment: verdict.environment.0.clone(),
+            input,
+            recorded: false,
+        }
+    }
+
+    /// A refusal of an action that could not be judged.
+    pub fn refusal(why: &str, input: String) -> Judgement {
+        Judgement::of_verdict(&refusal(why), input)
+    }
+}
+
+/// Judges one request that came through a door.
+pub trait Judge {
+    fn judge(&self, req: &Request, door: &Door) -> Judgement;
+}
+
+impl Judge for Engine {
+    fn judge(&self, req: &Request, door: &Door) -> Judgement {
+        match self.check(req, door.clone()) {
+            Ok((verdict, input)) => Judgement::of_verdict(&verdict, input),
+            // A request the engine refuses (no field to judge) is refused here too.
+            Err(e) => Judgement::refusal(&e.to_string(), String::new()),
+        }
+    }
+}
 
 /// What one hook call decided, for the audit log.
 #[derive(Debug, Clone)]
@@ -25,11 +74,13 @@ pub struct HookDecision {
     pub rule: String,
     pub reason: String,
     pub environment: String,
+    /// Whether the judge already wrote the audit record.
+    pub recorded: bool,
 }
 
-/// Answers one hook event. `engine` is the loaded engine or why it could not be loaded.
+/// Answers one hook event. `judge` is the loaded judge or why it could not be loaded.
 pub fn answer(
-    engine: Result<&Engine, &str>,
+    engine: Result<&dyn Judge, &str>,
     agent: Agent,
     event: &[u8],
 ) -> (HookOutput, Option<HookDecision>) {
@@ -60,23 +111,24 @@ pub fn answer(
         );
     };
     match judged {
-        Some((verdict, input)) => {
+        Some(judged) => {
             let answer = Answer {
-                decision: verdict.decision,
-                rule: verdict.rule.clone(),
-                reason: verdict.reason.clone(),
+                decision: judged.decision,
+                rule: judged.rule.clone(),
+                reason: judged.reason.clone(),
             };
             let output = blastwall_hooks::render(agent, &call, &answer);
             let record = HookDecision {
                 agent,
                 session: call.session_id.clone(),
                 cwd: call.cwd.clone(),
-                input,
-                decision: verdict.decision,
-                effect: verdict.effect,
-                rule: verdict.rule,
-                reason: verdict.reason,
-                environment: verdict.environment.0,
+                input: judged.input,
+                decision: judged.decision,
+                effect: judged.effect,
+                rule: judged.rule,
+                reason: judged.reason,
+                environment: judged.environment,
+                recorded: judged.recorded,
             };
             (output, Some(record))
         }
@@ -86,9 +138,9 @@ pub fn answer(
 
 /// Judges every attempt of a call; the strictest verdict wins. `None` when blastwall judges none
 /// of them (a read, a search): the agent's own permission flow decides.
-fn judge(engine: &Engine, call: &HookCall) -> Option<(Verdict, String)> {
+fn judge(engine: &dyn Judge, call: &HookCall) -> Option<Judgement> {
     let door = Door::Hook(call.agent.as_str().to_owned());
-    let mut worst: Option<(Verdict, String)> = None;
+    let mut worst: Option<Judgement> = None;
     for attempt in &call.attempts {
         let Some(mut req) = request_for(attempt) else {
             continue;
@@ -96,14 +148,10 @@ fn judge(engine: &Engine, call: &HookCall) -> Option<(Verdict, String)> {
         req.cwd = call.cwd.clone();
         req.agent = Some(call.agent.as_str().to_owned());
         req.session = call.session_id.clone();
-        let judged = match engine.check(&req, door.clone()) {
-            Ok(v) => v,
-            // A request the engine refuses (no field to judge) is refused here too.
-            Err(e) => (refusal(&e.to_string()), String::new()),
-        };
+        let judged = engine.judge(&req, &door);
         let stricter = worst
             .as_ref()
-            .is_none_or(|(w, _)| (judged.0.decision, judged.0.effect) > (w.decision, w.effect));
+            .is_none_or(|w| (judged.decision, judged.effect) > (w.decision, w.effect));
         if stricter {
             worst = Some(judged);
         }

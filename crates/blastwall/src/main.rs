@@ -12,6 +12,9 @@ use blastwall_audit::NewRecord;
 use blastwall_core::{Decision, Door, Principal};
 use clap::{Parser, Subcommand};
 
+mod control_cmds;
+use control_cmds::{AgentsCmd, ApprovalsCmd, Conn, HumansCmd, PolicyCmd, ServeArgs};
+
 /// Largest input `check` reads, so hostile input cannot exhaust memory.
 const MAX_STDIN: u64 = 16 * 1024 * 1024;
 
@@ -97,6 +100,35 @@ enum Cmd {
     },
     /// Run a scripted agent session through blastwall (exits 0 only if it judged every step right).
     Demo,
+    /// Run the control plane: agent identities, Cedar policy, the approval wall and the audit
+    /// log, behind an HTTP API that hooks and humans use.
+    Serve(ServeArgs),
+    /// Manage agent identities at the control plane (admins).
+    Agents {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        command: AgentsCmd,
+    },
+    /// Manage humans at the control plane (admins).
+    Humans {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        command: HumansCmd,
+    },
+    /// List, inspect, approve or deny the actions waiting for humans.
+    Approvals {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        command: ApprovalsCmd,
+    },
+    /// Validate and test Cedar policy files.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCmd,
+    },
     /// List the loaded rules.
     Rules,
 }
@@ -189,6 +221,16 @@ fn engine(cli: &Cli) -> anyhow::Result<Engine> {
     if cli.no_config {
         return Ok(Engine::embedded());
     }
+    let loaded = blastwall_config::load_parsed(config_files(cli)?)
+        .context("the configuration could not be loaded; fix it, or run with --no-config")?;
+    Ok(Engine::from_loaded(loaded))
+}
+
+/// The configuration files read (none with --no-config), parsed but not yet applied.
+fn config_files(cli: &Cli) -> anyhow::Result<Vec<(PathBuf, blastwall_config::ConfigFile)>> {
+    if cli.no_config {
+        return Ok(Vec::new());
+    }
     let files: Vec<PathBuf> = match &cli.config {
         Some(path) => {
             anyhow::ensure!(
@@ -206,9 +248,22 @@ fn engine(cli: &Cli) -> anyhow::Result<Engine> {
                 .collect()
         }
     };
-    let loaded = blastwall_config::load(&files)
-        .context("the configuration could not be loaded; fix it, or run with --no-config")?;
-    Ok(Engine::from_loaded(loaded))
+    blastwall_config::read_files(&files)
+        .context("the configuration could not be loaded; fix it, or run with --no-config")
+}
+
+/// `[control]` of the configuration, with $BLASTWALL_SERVER overriding its URL.
+fn control_section(
+    files: &[(PathBuf, blastwall_config::ConfigFile)],
+) -> Option<blastwall_config::ControlSection> {
+    let configured = files.first().and_then(|(_, f)| f.control.clone());
+    match std::env::var("BLASTWALL_SERVER") {
+        Ok(url) if !url.is_empty() => Some(blastwall_config::ControlSection {
+            url,
+            ..configured.unwrap_or_default()
+        }),
+        _ => configured,
+    }
 }
 
 fn run() -> anyhow::Result<u8> {
@@ -306,6 +361,35 @@ fn run() -> anyhow::Result<u8> {
             let _ = std::fs::remove_dir_all(&dir);
             Ok(if ok { 0 } else { 1 })
         }
+        Cmd::Serve(args) => {
+            let mut files = config_files(&cli)?;
+            let section = files
+                .first_mut()
+                .and_then(|(_, f)| f.serve.take())
+                .unwrap_or_default();
+            let loaded = blastwall_config::load_parsed(files).context(
+                "the configuration could not be loaded; fix it, or run with --no-config",
+            )?;
+            control_cmds::serve(
+                args.clone(),
+                Engine::from_loaded(loaded),
+                section,
+                cli.audit_log.clone(),
+            )
+        }
+        Cmd::Agents { conn, command } => {
+            let url = configured_url(&cli);
+            control_cmds::agents(&conn.client(url.as_deref())?, command.clone())
+        }
+        Cmd::Humans { conn, command } => {
+            let url = configured_url(&cli);
+            control_cmds::humans(&conn.client(url.as_deref())?, command.clone())
+        }
+        Cmd::Approvals { conn, command } => {
+            let url = configured_url(&cli);
+            control_cmds::approvals(&conn.client(url.as_deref())?, command.clone())
+        }
+        Cmd::Policy { command } => control_cmds::policy(command.clone()),
         Cmd::Hook { agent } => {
             let code = hook(&cli, agent);
             // The answer is written and the audit record committed: skip tearing down the rule
@@ -512,10 +596,13 @@ fn hook(cli: &Cli, agent: &str) -> u8 {
     let output = match read {
         Err(e) => blastwall_hooks::fail_closed(agent, &format!("cannot read the event: {e}")),
         Ok(_) => {
-            let engine = engine(cli).map_err(|e| format!("{e:#}"));
-            let (mut output, decided) =
-                blastwall::hook::answer(engine.as_ref().map_err(String::as_str), agent, &event);
-            if let Some(d) = decided {
+            let judge = judge(cli).map_err(|e| format!("{e:#}"));
+            let judge = match &judge {
+                Ok(j) => Ok(j.as_ref()),
+                Err(e) => Err(e.as_str()),
+            };
+            let (mut output, decided) = blastwall::hook::answer(judge, agent, &event);
+            if let Some(d) = decided.filter(|d| !d.recorded) {
                 let record = NewRecord {
                     time_ms: blastwall_audit::now_ms(),
                     door: Door::Hook(agent.as_str().into()),
@@ -546,6 +633,52 @@ fn hook(cli: &Cli, agent: &str) -> u8 {
     eprint!("{}", output.stderr);
     let _ = std::io::stdout().flush();
     u8::try_from(output.exit_code).unwrap_or(2)
+}
+
+/// The control plane's URL from the configuration (for client commands).
+fn configured_url(cli: &Cli) -> Option<String> {
+    config_files(cli).ok().and_then(|files| {
+        files
+            .first()
+            .and_then(|(_, f)| f.control.as_ref().map(|c| c.url.clone()))
+    })
+}
+
+/// What judges hook events: the control plane when one is configured ([control] or
+/// $BLASTWALL_SERVER), else the local engine.
+fn judge(cli: &Cli) -> anyhow::Result<Box<dyn blastwall::hook::Judge>> {
+    let files = config_files(cli)?;
+    let Some(control) = control_section(&files) else {
+        let loaded = blastwall_config::load_parsed(files)
+            .context("the configuration could not be loaded; fix it, or run with --no-config")?;
+        return Ok(Box::new(Engine::from_loaded(loaded)));
+    };
+    let token = match std::env::var("BLASTWALL_AGENT_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
+        _ => match &control.token_file {
+            Some(path) => control_cmds::read_token(path)?,
+            None => anyhow::bail!(
+                "a control plane is configured ({}) but this hook has no agent token: set BLASTWALL_AGENT_TOKEN or [control] token_file (an admin creates one with `blastwall agents create`)",
+                control.url
+            ),
+        },
+    };
+    let client = blastwall::client::Client::new(
+        &control.url,
+        Some(token),
+        std::time::Duration::from_secs(10),
+    );
+    let load_local = Box::new(move || {
+        blastwall_config::load_parsed(files.clone())
+            .map(Engine::from_loaded)
+            .map_err(|e| format!("the configuration could not be loaded: {e}"))
+    });
+    Ok(Box::new(blastwall::remote::Remote::new(
+        client,
+        control.when_down,
+        std::time::Duration::from_secs(control.wait_seconds),
+        load_local,
+    )))
 }
 
 fn home_dir() -> anyhow::Result<PathBuf> {
