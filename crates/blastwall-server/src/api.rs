@@ -171,6 +171,17 @@ pub struct NewHuman {
     pub roles: Vec<String>,
 }
 
+/// `POST /v1/humans/{id}/password`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// At least 12 characters.
+    pub password: String,
+}
+
+/// The header that carries a TOTP code with a password login (`Authorization: Basic …`).
+pub const TOTP_HEADER: &str = "X-Blastwall-TOTP";
+
 /// A new agent and its token (shown once).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedAgent {

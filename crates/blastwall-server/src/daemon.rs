@@ -29,7 +29,7 @@ use blastwall_audit::{NewRecord, after_recording};
 use blastwall_control::{
     Agent, ApprovalSubject, AuditEvent, Choice, Clock, Control, ControlError, EventKind, EventSink,
     Gate, Human, Principal, Request as ApprovalRequest, RequestOptions, Role, SinkError,
-    SqliteStore, State, Store,
+    SqliteStore, State, Store, TotpEnrollment,
 };
 use blastwall_core::{Decision, Door, Verdict};
 use blastwall_engine::Engine;
@@ -151,6 +151,31 @@ impl Daemon {
 
     pub fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
         Ok(self.control.authenticate(token)?)
+    }
+
+    /// A human's password login, with a TOTP code when they enrolled one.
+    pub fn login(
+        &self,
+        name: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> Result<Principal, ApiError> {
+        Ok(self.control.login(name, password, totp)?)
+    }
+
+    /// Sets a human's password (themselves or an admin).
+    pub fn set_password(
+        &self,
+        who: &Principal,
+        human_id: &str,
+        password: &str,
+    ) -> Result<(), ApiError> {
+        Ok(self.control.set_password(who, human_id, password)?)
+    }
+
+    /// Enrolls a human in TOTP (themselves or an admin); the enrollment is shown once.
+    pub fn enable_totp(&self, who: &Principal, human_id: &str) -> Result<TotpEnrollment, ApiError> {
+        Ok(self.control.enable_totp(who, human_id)?)
     }
 
     pub fn health(&self) -> Health {

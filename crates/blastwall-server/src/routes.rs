@@ -20,7 +20,9 @@ use blastwall_control::{Choice, Principal};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{MAX_BODY_BYTES, VoteBody};
+use base64::Engine as _;
+
+use crate::api::{MAX_BODY_BYTES, NewPassword, TOTP_HEADER, VoteBody};
 use crate::daemon::Daemon;
 use crate::error::ApiError;
 
@@ -44,6 +46,8 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/v1/callbacks/vote", post(callback_vote))
         .route("/v1/agents", get(list_agents).post(create_agent))
         .route("/v1/humans", get(list_humans).post(create_human))
+        .route("/v1/humans/{id}/password", post(set_password))
+        .route("/v1/humans/{id}/totp", post(enable_totp))
         .route("/v1/principals/{id}/revoke", post(revoke))
         .route("/v1/policy", get(policy))
         .route("/v1/policy/reload", post(reload_policy))
@@ -124,21 +128,41 @@ async fn blocking<T: Serialize + Send + 'static>(
     }
 }
 
-/// The caller, from `Authorization: Bearer <token>`.
+/// The caller, from `Authorization: Bearer <token>`, or, for a human with a password,
+/// `Authorization: Basic <name:password>` with the TOTP code in `X-Blastwall-TOTP`.
 fn caller(daemon: &Daemon, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| {
             ApiError::unauthorized(
-                "no token: send `Authorization: Bearer <token>` (agents use their agent token, humans their own)",
+                "no credentials: send `Authorization: Bearer <token>` (agents use their agent token, humans their own) or a human's `Authorization: Basic` login",
             )
         })?
         .to_str()
         .map_err(|_| ApiError::unauthorized("the Authorization header is not readable text"))?;
-    let token = value.strip_prefix("Bearer ").ok_or_else(|| {
-        ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
-    })?;
-    daemon.authenticate(token.trim())
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return daemon.authenticate(token.trim());
+    }
+    let Some(basic) = value.strip_prefix("Basic ") else {
+        return Err(ApiError::unauthorized(
+            "the Authorization header must be `Bearer <token>` or `Basic <name:password>`",
+        ));
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(basic.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Basic credentials are not base64 of `name:password`")
+        })?;
+    let (name, password) = decoded
+        .split_once(':')
+        .ok_or_else(|| ApiError::unauthorized("the Basic credentials are not `name:password`"))?;
+    let totp = headers
+        .get(TOTP_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    daemon.login(name, password, totp)
 }
 
 /// The JSON body, or a 4xx that says what is wrong with it.
@@ -281,6 +305,29 @@ async fn create_human(State(d): Shared, headers: HeaderMap, body: Body) -> Respo
     blocking(d, move |d| {
         let who = caller(d, &headers)?;
         d.create_human(&who, json(body)?)
+    })
+    .await
+}
+
+async fn set_password(
+    State(d): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    blocking(d, move |d| {
+        let who = caller(d, &headers)?;
+        let new: NewPassword = json(body)?;
+        d.set_password(&who, &id, &new.password)?;
+        Ok(serde_json::json!({ "human": id, "password": "set" }))
+    })
+    .await
+}
+
+async fn enable_totp(State(d): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    blocking(d, move |d| {
+        let who = caller(d, &headers)?;
+        d.enable_totp(&who, &id)
     })
     .await
 }

@@ -34,7 +34,8 @@ pub enum ClientError {
 /// A connection to one daemon, as one caller.
 pub struct Client {
     base: String,
-    token: Option<String>,
+    /// Headers that say who calls (`Authorization`, and a TOTP code with a password login).
+    credentials: Vec<(&'static str, String)>,
     agent: ureq::Agent,
 }
 
@@ -58,9 +59,34 @@ impl Client {
             .into();
         Client {
             base: base.trim_end_matches('/').to_owned(),
-            token,
+            credentials: token
+                .map(|t| vec![("Authorization", format!("Bearer {t}"))])
+                .unwrap_or_default(),
             agent,
         }
+    }
+
+    /// A client that logs a human in with name, password and (when enrolled) a TOTP code on
+    /// every call, instead of a token.
+    pub fn with_login(
+        base: &str,
+        name: &str,
+        password: &str,
+        totp: Option<&str>,
+        timeout: Duration,
+    ) -> Client {
+        use base64::Engine as _;
+        let mut client = Client::new(base, None, timeout);
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"));
+        client
+            .credentials
+            .push(("Authorization", format!("Basic {basic}")));
+        if let Some(code) = totp {
+            client
+                .credentials
+                .push((blastwall_server::api::TOTP_HEADER, code.to_owned()));
+        }
+        client
     }
 
     pub fn base(&self) -> &str {
@@ -69,8 +95,8 @@ impl Client {
 
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let mut call = self.agent.get(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            call = call.header("Authorization", format!("Bearer {t}"));
+        for (name, value) in &self.credentials {
+            call = call.header(*name, value);
         }
         self.finish(call.call())
     }
@@ -81,8 +107,8 @@ impl Client {
         body: &B,
     ) -> Result<T, ClientError> {
         let mut call = self.agent.post(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            call = call.header("Authorization", format!("Bearer {t}"));
+        for (name, value) in &self.credentials {
+            call = call.header(*name, value);
         }
         self.finish(call.send_json(body))
     }

@@ -16,7 +16,8 @@ use blastwall_config::{ServeSection, WebhookFormat};
 use blastwall_control::{Agent, Human, SqliteStore, State, SystemClock};
 use blastwall_policy::{PolicySet, PolicyStore};
 use blastwall_server::api::{
-    ApprovalView, CreatedAgent, CreatedHuman, DEFAULT_LISTEN, NewAgent, NewHuman, VoteBody,
+    ApprovalView, CreatedAgent, CreatedHuman, DEFAULT_LISTEN, NewAgent, NewHuman, NewPassword,
+    VoteBody,
 };
 use blastwall_server::{AuditTrail, Daemon, Settings, Webhook};
 use clap::{Args, Subcommand};
@@ -29,8 +30,15 @@ pub struct Conn {
     #[arg(long, value_name = "URL", global = true)]
     server: Option<String>,
     /// A file holding your token (default: $BLASTWALL_TOKEN).
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE", global = true, conflicts_with = "user")]
     token_file: Option<PathBuf>,
+    /// Log in as this human with a password instead of a token (the password is read from
+    /// $BLASTWALL_PASSWORD, else from the first line of standard input).
+    #[arg(long, value_name = "NAME", global = true)]
+    user: Option<String>,
+    /// The code your authenticator app shows, with --user when you enrolled TOTP.
+    #[arg(long, value_name = "CODE", global = true, requires = "user")]
+    totp: Option<String>,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -62,6 +70,12 @@ pub enum HumansCmd {
     },
     /// List humans.
     List,
+    /// Set a human's password (yours, or anyone's as an admin); read from the first line of
+    /// standard input, at least 12 characters.
+    Password { id: String },
+    /// Enroll a human in TOTP: password logins then also need the authenticator's code. Prints
+    /// the secret and an otpauth:// URI, once.
+    Totp { id: String },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -305,6 +319,19 @@ impl Conn {
             .or_else(|| std::env::var("BLASTWALL_SERVER").ok())
             .or_else(|| configured_url.map(str::to_owned))
             .unwrap_or_else(|| DEFAULT_URL.into());
+        if let Some(name) = &self.user {
+            let password = match std::env::var("BLASTWALL_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => first_line_of_stdin("your password")?,
+            };
+            return Ok(Client::with_login(
+                &url,
+                name,
+                &password,
+                self.totp.as_deref(),
+                Duration::from_secs(30),
+            ));
+        }
         let token = match &self.token_file {
             Some(path) => read_token(path)?,
             None => std::env::var("BLASTWALL_TOKEN").map_err(|_| {
@@ -315,6 +342,17 @@ impl Conn {
         };
         Ok(Client::new(&url, Some(token), Duration::from_secs(30)))
     }
+}
+
+/// The first line of standard input, without its line ending.
+fn first_line_of_stdin(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .with_context(|| format!("cannot read {what} from standard input"))?;
+    let line = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!line.is_empty(), "no {what} on standard input");
+    Ok(line)
 }
 
 pub fn agents(client: &Client, command: AgentsCmd) -> anyhow::Result<u8> {
@@ -395,6 +433,24 @@ pub fn humans(client: &Client, command: HumansCmd) -> anyhow::Result<u8> {
                     }
                 );
             }
+        }
+        HumansCmd::Password { id } => {
+            let password = first_line_of_stdin("the new password")?;
+            let _: serde_json::Value = client.post(
+                &format!("/v1/humans/{id}/password"),
+                &NewPassword { password },
+            )?;
+            println!("password set for {id}");
+        }
+        HumansCmd::Totp { id } => {
+            let enrolled: serde_json::Value =
+                client.post(&format!("/v1/humans/{id}/totp"), &serde_json::json!({}))?;
+            eprintln!("add this to your authenticator app (shown only this once):");
+            println!(
+                "{}\n{}",
+                enrolled["secret_base32"].as_str().unwrap_or(""),
+                enrolled["uri"].as_str().unwrap_or("")
+            );
         }
     }
     Ok(0)

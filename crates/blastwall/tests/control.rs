@@ -970,3 +970,85 @@ fn a_hook_told_to_wait_lets_the_action_run_once_a_human_approves() {
     // It was used: the next identical attempt asks again.
     assert_eq!(plane.hook(&agent, DROP).decision, "deny");
 }
+
+#[test]
+fn a_human_can_vote_with_password_and_totp_and_a_wrong_code_is_refused() {
+    let plane = Plane::start("", &[]);
+    let agent = plane.create_agent("coder", &["dev"]);
+    let (status, created) = plane.call(
+        "POST",
+        "/v1/humans",
+        Some(&plane.admin),
+        Some(br#"{"name":"carol","roles":["approver"]}"#),
+    );
+    assert_eq!(status, 200, "{created}");
+    let carol = created["human"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = plane.call(
+        "POST",
+        &format!("/v1/humans/{carol}/password"),
+        Some(&plane.admin),
+        Some(br#"{"password":"correct horse battery"}"#),
+    );
+    assert_eq!(status, 200);
+    let (status, enrolled) = plane.call(
+        "POST",
+        &format!("/v1/humans/{carol}/totp"),
+        Some(&plane.admin),
+        Some(b""),
+    );
+    assert_eq!(status, 200, "{enrolled}");
+    let secret = enrolled["secret_base32"].as_str().unwrap().to_owned();
+
+    let id = plane.hook(&agent, DROP).approval();
+    let vote = |totp: &str| {
+        Command::new(BIN)
+            .args([
+                "approvals",
+                "approve",
+                &id,
+                "--confirm",
+                "users",
+                "--user",
+                "carol",
+                "--totp",
+                totp,
+            ])
+            .env("BLASTWALL_SERVER", &plane.url)
+            .env("BLASTWALL_PASSWORD", "correct horse battery")
+            .env_remove("BLASTWALL_TOKEN")
+            .env("BLASTWALL_CONFIG", "/nonexistent/blastwall.toml")
+            .output()
+            .unwrap()
+    };
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    };
+    let code = blastwall_control::totp_code(&secret, now()).unwrap();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let refused = vote(&wrong);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("login failed"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(plane.hook(&agent, DROP).decision, "deny");
+
+    let ok = vote(&blastwall_control::totp_code(&secret, now()).unwrap());
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert_eq!(plane.hook(&agent, DROP).decision, "allow");
+    let rules = plane.audit_rules();
+    assert!(
+        rules.iter().any(|r| r == "control.rejected.login deny"),
+        "{rules:?}"
+    );
+    assert!(
+        rules
+            .iter()
+            .any(|r| r == "identity.credential-changed allow"),
+        "{rules:?}"
+    );
+}
