@@ -10,9 +10,23 @@ const SHIPPED: &str = include_str!("../cases/default.toml");
 fn shipped_cases_pass_on_the_default_policy() {
     let report = run_cases(&PolicySet::defaults(), SHIPPED).unwrap();
     assert!(report.ok(), "{report}");
-    assert_eq!(report.total, 17);
+    assert_eq!(report.total, 23);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/default.toml");
     assert!(run_case_file(&PolicySet::defaults(), &path).unwrap().ok());
+}
+
+#[test]
+fn every_default_policy_is_expected_to_fire_in_some_shipped_case() {
+    let set = PolicySet::defaults();
+    let missing: Vec<&String> = set
+        .ids()
+        .iter()
+        .filter(|id| !SHIPPED.contains(&format!("\"{id}\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "policies no case expects to fire: {missing:?}"
+    );
 }
 
 #[test]
