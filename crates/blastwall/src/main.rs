@@ -194,9 +194,19 @@ struct AuditFilter {
 fn main() -> ExitCode {
     // The bash parser panics on some malformed input; the classifier catches that and answers
     // `ask`, so keep its message off stderr (a door may show stderr to the agent). Any other
-    // panic is a bug and is reported as usual.
+    // panic is a bug and is reported as usual. A closed standard output (`blastwall … | head`)
+    // ends the process quietly, as it would end any Unix tool (128 + SIGPIPE).
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
         if !info
             .location()
             .is_some_and(|l| l.file().contains("brush-parser"))
@@ -434,7 +444,7 @@ fn run() -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        Cmd::Doctor => doctor(),
+        Cmd::Doctor => doctor(&cli),
         Cmd::Audit { command } => audit(&cli, command),
         Cmd::Rules => {
             let engine = engine(&cli)?;
@@ -695,14 +705,15 @@ fn own_command() -> anyhow::Result<String> {
     Ok(exe.to_string_lossy().into_owned())
 }
 
-fn doctor() -> anyhow::Result<u8> {
+fn doctor(cli: &Cli) -> anyhow::Result<u8> {
+    let control_ok = doctor_control(cli);
     let home = home_dir()?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let command = own_command()?;
     let statuses = blastwall_hooks::doctor(&home, Some(&cwd), &command);
     if statuses.is_empty() {
         println!("no supported agent found (Claude Code, Cursor, Codex CLI, Gemini CLI)");
-        return Ok(0);
+        return Ok(if control_ok { 0 } else { 1 });
     }
     let mut healthy = true;
     for status in &statuses {
@@ -738,7 +749,75 @@ fn doctor() -> anyhow::Result<u8> {
             println!("  to do: {advice}");
         }
     }
-    Ok(if healthy { 0 } else { 1 })
+    Ok(if healthy && control_ok { 0 } else { 1 })
+}
+
+/// The control plane the hooks would ask, if one is configured: reachable, and the agent token
+/// accepted? Prints what it finds; `false` when something needs fixing.
+fn doctor_control(cli: &Cli) -> bool {
+    let files = match config_files(cli) {
+        Ok(f) => f,
+        Err(e) => {
+            println!("configuration\n  problem: {e:#}");
+            return false;
+        }
+    };
+    let Some(control) = control_section(&files) else {
+        println!(
+            "control plane\n  none configured: hooks decide locally ([control] url or BLASTWALL_SERVER to use one)"
+        );
+        return true;
+    };
+    println!("control plane {}", control.url);
+    let health: Result<blastwall_server::api::Health, _> =
+        blastwall::client::Client::new(&control.url, None, std::time::Duration::from_secs(5))
+            .get("/v1/health");
+    match health {
+        Ok(h) => println!(
+            "  reachable: yes (version {}, policy {} with {} policies, {} approvals pending)",
+            h.version, h.policy_file, h.policies, h.pending_approvals
+        ),
+        Err(e) => {
+            println!(
+                "  reachable: NO: {e}\n  while it is down, hooks apply when_down = {:?}",
+                control.when_down
+            );
+            return false;
+        }
+    }
+    let token = match std::env::var("BLASTWALL_AGENT_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        _ => match &control.token_file {
+            Some(path) => control_cmds::read_token(path).map_err(|e| format!("{e:#}")),
+            None => Err("no agent token: set BLASTWALL_AGENT_TOKEN or [control] token_file".into()),
+        },
+    };
+    let who: Result<blastwall_server::api::WhoAmI, String> = token.and_then(|t| {
+        blastwall::client::Client::new(&control.url, Some(t), std::time::Duration::from_secs(5))
+            .get("/v1/whoami")
+            .map_err(|e| e.to_string())
+    });
+    match who {
+        Ok(w) if w.kind == "agent" => {
+            println!(
+                "  agent token: accepted, agent {} in {}",
+                w.name,
+                w.environments.join(", ")
+            );
+            true
+        }
+        Ok(w) => {
+            println!(
+                "  agent token: NO: it belongs to the human {}; hooks need an agent's token (`blastwall agents create`)",
+                w.name
+            );
+            false
+        }
+        Err(e) => {
+            println!("  agent token: NO: {e}");
+            false
+        }
+    }
 }
 
 /// Runs an installed hook command with a destructive test event and checks that it blocks it.

@@ -1052,3 +1052,38 @@ fn a_human_can_vote_with_password_and_totp_and_a_wrong_code_is_refused() {
         "{rules:?}"
     );
 }
+
+#[test]
+fn doctor_checks_the_control_plane_and_the_agent_token() {
+    let mut plane = Plane::start("", &[]);
+    let agent = plane.create_agent("coder", &["dev"]);
+    let (url, dir) = (plane.url.clone(), plane.dir.path().to_owned());
+    let doctor = |token: &str| {
+        Command::new(BIN)
+            .args(["doctor"])
+            .env("BLASTWALL_SERVER", &url)
+            .env("BLASTWALL_AGENT_TOKEN", token)
+            .env("BLASTWALL_CONFIG", "/nonexistent/blastwall.toml")
+            .env("HOME", &dir)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let good = doctor(&agent);
+    assert!(
+        text(&good).contains("agent token: accepted, agent coder in dev"),
+        "{}",
+        text(&good)
+    );
+    let human = doctor(&plane.admin);
+    assert!(
+        text(&human).contains("belongs to the human admin"),
+        "{}",
+        text(&human)
+    );
+    assert_eq!(human.status.code(), Some(1));
+    plane.stop();
+    let down = doctor(&agent);
+    assert!(text(&down).contains("reachable: NO"), "{}", text(&down));
+    assert_eq!(down.status.code(), Some(1));
+}
