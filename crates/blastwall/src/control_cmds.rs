@@ -242,8 +242,11 @@ pub fn serve(
         .listen
         .or(section.listen.clone())
         .unwrap_or_else(|| DEFAULT_LISTEN.into());
+    // Decisions run on blocking threads; a bounded pool keeps a burst of agents from starting
+    // hundreds of threads (and their allocator arenas): the excess waits its turn.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(16)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
