@@ -99,7 +99,10 @@ pub enum ControlError {
     )]
     InvalidName { what: &'static str, name: String },
 
-    #[error("{what} {name:?} already exists; pick another name or revoke the old one first")]
+    #[error(
+        "{what} {name:?} already exists; pick another name (names stay taken after a revocation, \
+         so that the audit trail always means one identity by one name)"
+    )]
     Exists { what: &'static str, name: String },
 
     #[error("no agent or human with id {id}; list them with `blastwall agents list`")]

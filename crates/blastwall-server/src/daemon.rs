@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use blastwall_audit::{NewRecord, after_recording};
 use blastwall_control::{
-    Agent, ApprovalSubject, AuditEvent, Choice, Clock, Control, ControlError, EventKind, EventSink,
-    Gate, Human, Principal, Request as ApprovalRequest, RequestOptions, Role, SinkError,
+    Agent, ApprovalSubject, Attempt, AuditEvent, Choice, Clock, Control, ControlError, EventKind,
+    EventSink, Gate, Human, Principal, Request as ApprovalRequest, RequestOptions, Role, SinkError,
     SqliteStore, State, Store, TotpEnrollment,
 };
 use blastwall_core::{Decision, Door, Verdict};
@@ -633,25 +633,36 @@ impl Daemon {
         Ok(self.control.revoke(who, id)?)
     }
 
-    /// Only admins reload the policy by API.
-    pub fn require_admin(&self, who: &Principal) -> Result<(), ApiError> {
-        match who {
-            Principal::Human(h) if h.has_role(Role::Admin) => Ok(()),
-            Principal::Human(h) => Err(ApiError::forbidden(
+    /// Refuses anyone but an admin before a request body is even read; the refusal is
+    /// recorded like the control operations' own.
+    pub fn require_admin(&self, who: &Principal, operation: &str) -> Result<(), ApiError> {
+        let refused = match who {
+            Principal::Human(h) if h.has_role(Role::Admin) => return Ok(()),
+            Principal::Human(h) => ApiError::forbidden(
                 "missing-role",
-                format!(
-                    "{} may not reload the policy: that needs the admin role",
-                    h.name
-                ),
-            )),
-            Principal::Agent(a) => Err(ApiError::forbidden(
+                format!("{} may not {operation}: that needs the admin role", h.name),
+            ),
+            Principal::Agent(a) => ApiError::forbidden(
                 "agent-forbidden",
                 format!(
-                    "agent {} may not reload the policy: agents can never administer, whatever their token",
+                    "agent {} may not {operation}: agents can never administer, whatever their token",
                     a.name
                 ),
-            )),
-        }
+            ),
+        };
+        self.record_event(&AuditEvent {
+            time_ms: self.clock.now_ms(),
+            kind: EventKind::Rejected {
+                attempt: Attempt::Admin,
+                actor: Some(who.id().to_owned()),
+                actor_kind: Some(who.kind().to_owned()),
+                request: None,
+                digest: None,
+                code: refused.code.clone(),
+                message: refused.message.clone(),
+            },
+        });
+        Err(refused)
     }
 
     /// Records an event the daemon itself produced (an unauthenticated or malformed call).

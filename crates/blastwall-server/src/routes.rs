@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -31,6 +31,14 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 type Shared = State<Arc<Daemon>>;
 type Body = Result<Bytes, BytesRejection>;
+/// A path id; an unreadable one (not UTF-8) is answered like an unknown one, after the caller
+/// is authenticated.
+type Id = Result<Path<String>, PathRejection>;
+
+fn id_of(id: Id) -> String {
+    // An id that is not text names nothing; the lookup below reports it as unknown.
+    id.map(|Path(id)| id).unwrap_or_default()
+}
 
 /// The API's routes over `daemon`.
 pub fn router(daemon: Arc<Daemon>) -> Router {
@@ -140,10 +148,12 @@ fn caller(daemon: &Daemon, headers: &HeaderMap) -> Result<Principal, ApiError> {
         })?
         .to_str()
         .map_err(|_| ApiError::unauthorized("the Authorization header is not readable text"))?;
-    if let Some(token) = value.strip_prefix("Bearer ") {
-        return daemon.authenticate(token.trim());
+    // The scheme is case-insensitive (RFC 9110).
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if scheme.eq_ignore_ascii_case("Bearer") {
+        return daemon.authenticate(rest.trim());
     }
-    let Some(basic) = value.strip_prefix("Basic ") else {
+    let Some(basic) = scheme.eq_ignore_ascii_case("Basic").then_some(rest) else {
         return Err(ApiError::unauthorized(
             "the Authorization header must be `Bearer <token>` or `Basic <name:password>`",
         ));
@@ -167,7 +177,18 @@ fn caller(daemon: &Daemon, headers: &HeaderMap) -> Result<Principal, ApiError> {
 
 /// The JSON body, or a 4xx that says what is wrong with it.
 fn json<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = body.map_err(|e| {
+    let bytes = body_text(body)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(
+            "invalid-json",
+            format!("the request body is not valid here: {e}"),
+        )
+    })
+}
+
+/// The body's bytes, or a 4xx that says why they could not be read.
+fn body_text(body: Body) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
         let status = e.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -185,17 +206,7 @@ fn json<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
                 format!("the request body could not be read: {e}"),
             )
         }
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(
-            "invalid-json",
-            format!("the request body is not valid here: {e}"),
-        )
     })
-}
-
-fn body_text(body: Body) -> Result<Bytes, ApiError> {
-    body.map_err(|e| ApiError::new(e.status(), "unreadable-body", e.to_string()))
 }
 
 async fn health(State(d): Shared) -> Response {
@@ -218,38 +229,42 @@ async fn decide(State(d): Shared, headers: HeaderMap, body: Body) -> Response {
     .await
 }
 
-async fn list_approvals(State(d): Shared, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+/// `GET /v1/approvals?state=…`.
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+}
+
+async fn list_approvals(
+    State(d): Shared,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     blocking(d, move |d| {
         let who = caller(d, &headers)?;
-        let state = q.as_deref().and_then(|q| {
-            q.split('&')
-                .find_map(|pair| pair.strip_prefix("state="))
-                .map(str::to_owned)
-        });
-        d.approvals(&who, state.as_deref())
+        let Query(query) = query.map_err(|e| {
+            ApiError::bad_request(
+                "invalid-query",
+                format!("the query string is not valid: {e}"),
+            )
+        })?;
+        d.approvals(&who, query.state.as_deref())
     })
     .await
 }
 
-async fn show_approval(State(d): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn show_approval(State(d): Shared, headers: HeaderMap, id: Id) -> Response {
+    let id = id_of(id);
     blocking(d, move |d| d.approval(&caller(d, &headers)?, &id)).await
 }
 
-async fn approve(
-    State(d): Shared,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> Response {
+async fn approve(State(d): Shared, headers: HeaderMap, id: Id, body: Body) -> Response {
+    let id = id_of(id);
     vote(d, headers, id, body, Choice::Approve).await
 }
 
-async fn deny(
-    State(d): Shared,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> Response {
+async fn deny(State(d): Shared, headers: HeaderMap, id: Id, body: Body) -> Response {
+    let id = id_of(id);
     vote(d, headers, id, body, Choice::Deny).await
 }
 
@@ -292,6 +307,7 @@ async fn list_agents(State(d): Shared, headers: HeaderMap) -> Response {
 async fn create_agent(State(d): Shared, headers: HeaderMap, body: Body) -> Response {
     blocking(d, move |d| {
         let who = caller(d, &headers)?;
+        d.require_admin(&who, "create agents")?;
         d.create_agent(&who, json(body)?)
     })
     .await
@@ -304,17 +320,14 @@ async fn list_humans(State(d): Shared, headers: HeaderMap) -> Response {
 async fn create_human(State(d): Shared, headers: HeaderMap, body: Body) -> Response {
     blocking(d, move |d| {
         let who = caller(d, &headers)?;
+        d.require_admin(&who, "create humans")?;
         d.create_human(&who, json(body)?)
     })
     .await
 }
 
-async fn set_password(
-    State(d): Shared,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> Response {
+async fn set_password(State(d): Shared, headers: HeaderMap, id: Id, body: Body) -> Response {
+    let id = id_of(id);
     blocking(d, move |d| {
         let who = caller(d, &headers)?;
         let new: NewPassword = json(body)?;
@@ -324,7 +337,8 @@ async fn set_password(
     .await
 }
 
-async fn enable_totp(State(d): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn enable_totp(State(d): Shared, headers: HeaderMap, id: Id) -> Response {
+    let id = id_of(id);
     blocking(d, move |d| {
         let who = caller(d, &headers)?;
         d.enable_totp(&who, &id)
@@ -332,7 +346,8 @@ async fn enable_totp(State(d): Shared, headers: HeaderMap, Path(id): Path<String
     .await
 }
 
-async fn revoke(State(d): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn revoke(State(d): Shared, headers: HeaderMap, id: Id) -> Response {
+    let id = id_of(id);
     blocking(d, move |d| {
         let who = caller(d, &headers)?;
         d.revoke(&who, &id)?;
@@ -353,7 +368,7 @@ async fn policy(State(d): Shared, headers: HeaderMap) -> Response {
 async fn reload_policy(State(d): Shared, headers: HeaderMap) -> Response {
     blocking(d, move |d| {
         let who = caller(d, &headers)?;
-        d.require_admin(&who)?;
+        d.require_admin(&who, "reload the policy")?;
         match d.reload_policy() {
             Ok(Some(report)) => Ok(serde_json::json!({
                 "file": report.path.display().to_string(),
