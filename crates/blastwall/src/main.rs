@@ -214,6 +214,25 @@ fn main() -> ExitCode {
             default_hook(info);
         }
     }));
+    // The agent runs `blastwall hook <agent>` (as `init` writes it) before every tool call: that
+    // exact form skips building the whole command line parser and the log subscriber, which
+    // together are a tenth of the hook's start-up. Any other form goes through clap.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let [_, hook, agent] = args.as_slice()
+        && hook == "hook"
+        && std::env::var_os("BLASTWALL_LOG").is_none()
+        && let Some(agent) = agent.to_str().filter(|a| !a.starts_with('-'))
+    {
+        let cli = Cli {
+            config: None,
+            no_config: false,
+            audit_log: None,
+            command: Cmd::Hook {
+                agent: agent.to_owned(),
+            },
+        };
+        finish_hook(hook_answer(&cli, agent));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("BLASTWALL_LOG"))
         .with_writer(std::io::stderr)
@@ -400,14 +419,7 @@ fn run() -> anyhow::Result<u8> {
             control_cmds::approvals(&conn.client(url.as_deref())?, command.clone())
         }
         Cmd::Policy { command } => control_cmds::policy(command.clone()),
-        Cmd::Hook { agent } => {
-            let code = hook(&cli, agent);
-            // The answer is written and the audit record committed: skip tearing down the rule
-            // set and the connections, which only costs the agent time.
-            let _ = std::io::stdout().flush();
-            let _ = std::io::stderr().flush();
-            std::process::exit(i32::from(code));
-        }
+        Cmd::Hook { agent } => finish_hook(hook_answer(&cli, agent)),
         Cmd::Init {
             agent,
             project: _,
@@ -589,9 +601,17 @@ fn recorder(cli: &Cli, no_audit: bool) -> Recorder {
     }
 }
 
+/// Exits with the hook's code once its answer is written and its audit record committed,
+/// skipping the teardown of the rule set and connections, which only costs the agent time.
+fn finish_hook(code: u8) -> ! {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    std::process::exit(i32::from(code));
+}
+
 /// `blastwall hook AGENT`: never exits in a way the agent reads as "go ahead" unless the action
 /// was judged and allowed.
-fn hook(cli: &Cli, agent: &str) -> u8 {
+fn hook_answer(cli: &Cli, agent: &str) -> u8 {
     let Ok(agent) = agent.parse::<blastwall_hooks::Agent>() else {
         // Without the agent there is no protocol to answer in; 2 blocks in every supported one.
         eprintln!(
