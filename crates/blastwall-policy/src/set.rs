@@ -64,6 +64,28 @@ fn action_entities() -> Result<&'static cedar::Entities, String> {
         .map_err(Clone::clone)
 }
 
+/// For each action, a store holding only that action entity (with every ancestor it has), the
+/// base of an unchecked request's entities.
+fn action_entity_store(action: &cedar::EntityUid) -> Result<&'static cedar::Entities, String> {
+    static STORES: OnceLock<Result<HashMap<cedar::EntityUid, cedar::Entities>, String>> =
+        OnceLock::new();
+    STORES
+        .get_or_init(|| {
+            let all = action_entities()?;
+            all.iter()
+                .map(|e| {
+                    let store = cedar::Entities::from_entities([e.clone()], None)
+                        .map_err(|err| err.to_string())?;
+                    Ok((e.uid(), store))
+                })
+                .collect()
+        })
+        .as_ref()
+        .map_err(Clone::clone)?
+        .get(action)
+        .ok_or_else(|| format!("the schema has no action {action}"))
+}
+
 fn action_id(request: &Request) -> String {
     format!("{}.{}", request.language.as_str(), request.effect.as_str())
 }
@@ -235,7 +257,13 @@ impl PolicySet {
     }
 
     fn authorize(&self, request: &Request) -> Result<Outcome, String> {
-        let (cedar_request, entities) = cedar_input(request)?;
+        self.authorize_with(request, cfg!(debug_assertions))
+    }
+
+    /// [`PolicySet::authorize`], with the input checked against the schema or not (see
+    /// `cedar_input`); tests compare both.
+    fn authorize_with(&self, request: &Request, checked: bool) -> Result<Outcome, String> {
+        let (cedar_request, entities) = cedar_input(request, checked)?;
         let key = action_id(request);
         let policies = self.by_action.get(&key).unwrap_or(&self.cedar);
         let response = cedar::Authorizer::new().is_authorized(&cedar_request, policies, &entities);
@@ -370,7 +398,10 @@ fn record(
         .map_err(|e| e.to_string())
 }
 
-fn cedar_input(request: &Request) -> Result<(cedar::Request, cedar::Entities), String> {
+fn cedar_input(
+    request: &Request,
+    checked: bool,
+) -> Result<(cedar::Request, cedar::Entities), String> {
     let types = types()?;
     let mut entities = Vec::with_capacity(4);
     let principal = match &request.who {
@@ -461,13 +492,20 @@ fn cedar_input(request: &Request) -> Result<(cedar::Request, cedar::Entities), S
     .map_err(|e| e.to_string())?;
     // Checking every request against the schema costs more than evaluating it. The input is
     // built here from typed fields, so debug builds (every test) check it and release builds
-    // trust it; the action entities come from the schema once.
-    let checked = cfg!(debug_assertions).then(schema);
-    let entities = action_entities()?
-        .clone()
-        .add_entities(entities, checked)
-        .map_err(|e| e.to_string())?;
-    let request = cedar::Request::new(principal, action, resource, context, checked)
+    // trust it (a test compares both). Checked, the schema's action entities are the base;
+    // unchecked, only the request's own action goes in, with every ancestor it has (computed
+    // once from the schema), which is all `action in …` needs, and no store is cloned.
+    let entities = if checked {
+        action_entities()?
+            .clone()
+            .add_entities(entities, Some(schema()))
+    } else {
+        action_entity_store(&action)?
+            .clone()
+            .add_entities(entities, None)
+    }
+    .map_err(|e| e.to_string())?;
+    let request = cedar::Request::new(principal, action, resource, context, checked.then(schema))
         .map_err(|e| e.to_string())?;
     Ok((request, entities))
 }
@@ -762,6 +800,29 @@ mod tests {
                                 },
                             };
                             assert_eq!(set.evaluate(&r), whole.evaluate(&r));
+                            // Release builds skip the schema check of the input (see
+                            // `cedar_input`): it must change nothing, for humans and groups too.
+                            for who in [
+                                Who::Agent(AgentIdentity {
+                                    name: "b".into(),
+                                    environments: vec!["prod".into(), "dev".into()],
+                                    groups: vec!["team-a".into(), "team-b".into()],
+                                }),
+                                Who::Human(crate::request::HumanIdentity {
+                                    name: "h".into(),
+                                    roles: vec!["admin".into()],
+                                }),
+                            ]
+                            .into_iter()
+                            .chain([r.who.clone()])
+                            {
+                                let r = Request { who, ..r.clone() };
+                                assert_eq!(
+                                    set.authorize_with(&r, true),
+                                    set.authorize_with(&r, false),
+                                    "{r:?}"
+                                );
+                            }
                         }
                     }
                 }
