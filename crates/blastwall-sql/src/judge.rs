@@ -1042,6 +1042,10 @@ impl<'a> Judge<'a> {
             .next()
             .unwrap_or("")
             .trim_matches(['\'', '"']);
+        if m.name.starts_with('.') {
+            self.dot_command(m, first_word, span, &frame);
+            return;
+        }
         match m.name.as_str() {
             "!" => self.shell(&m.arg, span, &frame, "\\!"),
             "o" | "out" | "g" | "gx" | "w" | "write" if m.arg.starts_with('|') => {
@@ -1109,6 +1113,59 @@ impl<'a> Judge<'a> {
             _ => {
                 let h = self.hit("sql.client.command", span, &frame);
                 h.target = format!("`\\{}`", m.name);
+                h.transactional = false;
+            }
+        }
+    }
+
+    /// A sqlite3 dot-command: shell escapes are judged as shell, files it writes as writes, a
+    /// file it reads statements from as an include; listing and display settings are harmless;
+    /// anything else is asked about.
+    fn dot_command(&mut self, m: &Meta, first_word: &str, span: Span, frame: &Frame) {
+        let quoted = |path: &str| format!(": > '{}'", path.replace('\'', "'\\''"));
+        let last_word = m
+            .arg
+            .split_whitespace()
+            .last()
+            .unwrap_or("")
+            .trim_matches(['\'', '"']);
+        match m.name.as_str() {
+            ".shell" | ".system" => self.shell(&m.arg, span, frame, &m.name),
+            ".output" | ".once" | ".log" if m.arg.starts_with('|') => {
+                self.shell(m.arg[1..].trim(), span, frame, &m.name);
+            }
+            ".read" if m.arg.starts_with('|') => {
+                let h = self.hit("sql.client.shell", span, frame);
+                h.why = format!("{} runs a command and reads statements from it", m.name);
+                h.transactional = false;
+                self.shell(m.arg[1..].trim(), span, frame, ".read |");
+            }
+            // Output to a file (`-e`/`-x` open an editor or spreadsheet; `stdout`/`off` reset).
+            ".output" | ".once" | ".log"
+                if !first_word.is_empty()
+                    && !first_word.starts_with('-')
+                    && !matches!(first_word, "stdout" | "stderr" | "off") =>
+            {
+                self.shell(&quoted(first_word), span, frame, &m.name);
+            }
+            ".save" | ".backup" | ".clone" if !last_word.is_empty() => {
+                self.shell(&quoted(last_word), span, frame, &m.name);
+            }
+            ".open" if m.arg.split_whitespace().any(|w| w == "--new") && !last_word.is_empty() => {
+                self.shell(&quoted(last_word), span, frame, ".open --new");
+            }
+            ".read" => {
+                let h = self.hit("sql.client.include", span, frame);
+                h.target = format!("`{first_word}`");
+                h.why = ".read".into();
+                h.transactional = false;
+            }
+            name if is_harmless_dot_command(name) => {}
+            _ => {
+                // `.restore` (replaces the database), `.import` (writes rows), `.load` (native
+                // code), and anything unknown.
+                let h = self.hit("sql.client.command", span, frame);
+                h.target = format!("`{}`", m.name);
                 h.transactional = false;
             }
         }
@@ -1197,6 +1254,54 @@ pub(crate) fn name_runtime_targets(hits: &mut [Hit]) {
 }
 
 /// psql meta-commands that only show, format or set client-side state.
+/// sqlite3 dot-commands that only show things or set how output looks.
+fn is_harmless_dot_command(name: &str) -> bool {
+    matches!(
+        name,
+        ".tables"
+            | ".table"
+            | ".schema"
+            | ".fullschema"
+            | ".indexes"
+            | ".indices"
+            | ".dump"
+            | ".databases"
+            | ".dbinfo"
+            | ".dbconfig"
+            | ".mode"
+            | ".headers"
+            | ".header"
+            | ".width"
+            | ".timer"
+            | ".help"
+            | ".show"
+            | ".print"
+            | ".quit"
+            | ".exit"
+            | ".nullvalue"
+            | ".separator"
+            | ".echo"
+            | ".changes"
+            | ".stats"
+            | ".eqp"
+            | ".explain"
+            | ".lint"
+            | ".bail"
+            | ".prompt"
+            | ".limit"
+            | ".timeout"
+            | ".version"
+            | ".open"
+            | ".output"
+            | ".once"
+            | ".parameter"
+            | ".sha3sum"
+            | ".selftest"
+            | ".vfsinfo"
+            | ".vfslist"
+    )
+}
+
 fn is_harmless_meta(name: &str) -> bool {
     const HARMLESS: &[&str] = &[
         "a",

@@ -1,5 +1,7 @@
 //! Client-level preparation of SQL text before PostgreSQL's parser sees it, keeping every byte
-//! offset: psql meta-commands (`\! cmd`, `\i file`, `\gexec`, `\c db`) are taken out and listed,
+//! offset: psql meta-commands (`\! cmd`, `\i file`, `\gexec`, `\c db`) and sqlite3's
+//! dot-commands (`.tables`, `.shell cmd`, `.read file`; only where a statement may start, as
+//! sqlite3 reads them) are taken out and listed,
 //! MySQL executable comments (`/*!50001 DROP TABLE t */`) are opened so their content is parsed
 //! as the server would run it, and on request MySQL backtick identifiers become double-quoted.
 //!
@@ -8,10 +10,11 @@
 
 use blastwall_core::Span;
 
-/// A psql meta-command found in the input.
+/// A client meta-command found in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
-    /// The command without its backslash: `!`, `i`, `gexec`, `c`, `copy`.
+    /// A psql command without its backslash (`!`, `i`, `gexec`, `c`, `copy`), or a sqlite3
+    /// dot-command with its dot (`.tables`, `.shell`, `.read`).
     pub name: String,
     /// The rest of the line, trimmed.
     pub arg: String,
@@ -41,10 +44,54 @@ pub fn prepare(input: &str, backticks: bool) -> Prepared {
     let mut state = State::Code;
     // Open executable comments, whose closing `*/` must be blanked too.
     let mut executable_open = 0u32;
+    // Whether only whitespace and comments came since the last `;` (or the start): where sqlite3
+    // reads a line that starts with `.` as a dot-command.
+    let mut statement_start = true;
+    let mut line_start = true;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         let next = bytes.get(i + 1).copied();
+        if state == State::Code
+            && b == b'.'
+            && statement_start
+            && line_start
+            && next.is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            let end = bytes[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(bytes.len(), |p| i + p);
+            let line = &input[i + 1..end];
+            let name_len = line
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(line.len());
+            metas.push(Meta {
+                name: format!(".{}", &line[..name_len]),
+                arg: line[name_len..].trim().to_owned(),
+                span: Span::new(i, end),
+            });
+            out[i..end].fill(b' ');
+            i = end;
+            continue;
+        }
+        if b == b'\n' && matches!(state, State::Code | State::LineComment) {
+            line_start = true;
+        } else if state == State::Code {
+            match b {
+                b';' => {
+                    statement_start = true;
+                    line_start = false;
+                }
+                b' ' | b'\t' | b'\r' => {}
+                b'-' if next == Some(b'-') => {}
+                b'/' if next == Some(b'*') => {}
+                _ => {
+                    statement_start = false;
+                    line_start = false;
+                }
+            }
+        }
         match state {
             State::Code => match b {
                 b'\'' => {
@@ -216,6 +263,23 @@ mod tests {
         let p = prepare("SELECT 1; /*!50001 DROP TABLE t */", false);
         assert_eq!(p.sql, "SELECT 1;          DROP TABLE t   ");
         assert_eq!(p.sql.len(), "SELECT 1; /*!50001 DROP TABLE t */".len());
+    }
+
+    #[test]
+    fn sqlite_dot_commands_are_read_only_where_a_statement_may_start() {
+        let p = prepare(
+            ".tables\nSELECT 1;\n  .shell ls\n-- note\n.read x.sql\nSELECT t\n.col FROM t;",
+            false,
+        );
+        let names: Vec<&str> = p.metas.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, [".tables", ".shell", ".read"]);
+        assert_eq!(p.metas[1].arg, "ls");
+        // `t\n.col` continues a statement: it stays SQL.
+        assert!(p.sql.contains(".col FROM t"), "{}", p.sql);
+        assert_eq!(
+            p.sql.len(),
+            ".tables\nSELECT 1;\n  .shell ls\n-- note\n.read x.sql\nSELECT t\n.col FROM t;".len()
+        );
     }
 
     #[test]

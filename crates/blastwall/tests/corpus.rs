@@ -177,9 +177,11 @@ fn second_blind_corpus_rates() {
 /// The fifth corpus, also written blind: 79.05% of 3,093 destructive commands stopped and 3.14%
 /// of 1,241 benign ones stopped when first measured. After rules for whole families (publishing,
 /// instance metadata, PowerShell cmdlets, firewalls, secrets printed by CLIs, ...): 93.11% and 3.14%.
+/// After SQL scripts written earlier in the same command are read, sqlite3's dot-commands are
+/// understood and local-only development commands are told from remote ones: 93.11% and 2.58%.
 #[test]
 fn third_blind_corpus_rates() {
-    assert_rates("blind3", 0.93, 0.032);
+    assert_rates("blind3", 0.93, 0.026);
 }
 
 fn assert_rates(name: &str, min_stopped: f64, max_false: f64) {

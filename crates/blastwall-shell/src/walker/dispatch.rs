@@ -553,7 +553,18 @@ impl Walker<'_> {
             }
             requests::Sent::None => {}
         }
-        match client_sql(&inv, &stdin) {
+        // `psql -f FILE` of a file written earlier in the same input runs what was written.
+        let script =
+            script_file(&inv).and_then(|path| Some((path, self.file_content(&path.text)?)));
+        let client = match script {
+            Some((path, Stdin::Known(text))) => ClientSql::Known(text, path.span),
+            Some((path, Stdin::Unknown(producer))) => ClientSql::Unseen(format!(
+                "the file `{}`, written by {producer} earlier in the same command,",
+                path.text
+            )),
+            _ => client_sql(&inv, &stdin),
+        };
+        match client {
             ClientSql::Known(sql, span) => {
                 if let Some(actions) = self.registry.classify(Language::Sql, &sql, self.ctx) {
                     self.handed_off(actions, &inv, span, f);
@@ -1630,6 +1641,22 @@ pub(super) fn client_sql(inv: &Invocation, stdin: &Stdin) -> ClientSql {
         Stdin::Unknown(producer) if client && !scripted => ClientSql::Unseen(producer.clone()),
         _ => ClientSql::None,
     }
+}
+
+/// The script file a database client is told to run (`psql -f FILE`, `sqlite3 -init FILE`), when
+/// its name is known.
+fn script_file(inv: &Invocation) -> Option<&Arg> {
+    if !matches!(
+        inv.program.as_str(),
+        "psql" | "pgcli" | "cockroach" | "usql" | "duckdb" | "sqlite3" | "litecli"
+    ) {
+        return None;
+    }
+    let i = inv
+        .args
+        .iter()
+        .position(|a| matches!(a.text.as_str(), "-f" | "--file" | "-init" | "--init"))?;
+    inv.args.get(i + 1).filter(|a| a.resolved)
 }
 
 pub(super) fn embedded_sql(inv: &Invocation) -> Option<&Arg> {
