@@ -116,12 +116,12 @@ pub enum Attempt {
 
 impl Attempt {
     /// The shell command with the same effect, when there is one, so that one set of rules judges
-    /// both: a command is itself, and a file write is the redirection `: > 'path'`, which the shell
-    /// classifier judges as a write to that path.
+    /// both: a command is itself, and a file write is the redirection `cat > 'path'` (new content,
+    /// not known here), which the shell classifier judges as a write to that path.
     pub fn shell_equivalent(&self) -> Option<String> {
         match self {
             Attempt::Shell { command } => Some(command.clone()),
-            Attempt::FileWrite { path } => Some(format!(": > {}", shell_quote(path))),
+            Attempt::FileWrite { path } => Some(format!("cat > {}", shell_quote(path))),
             Attempt::Mcp { .. } | Attempt::Other { .. } => None,
         }
     }

@@ -530,7 +530,7 @@ fn file_writes_have_a_shell_equivalent() {
     };
     assert_eq!(
         a.shell_equivalent().as_deref(),
-        Some(r#": > '/tmp/it'\''s here'"#)
+        Some(r#"cat > '/tmp/it'\''s here'"#)
     );
     assert_eq!(
         Attempt::Other {

@@ -19,6 +19,11 @@ pub fn stdout_of(program: &str, args: &[String], stdin: Option<&str>) -> Option<
         .filter(|a| !a.starts_with('-'))
         .collect();
     match program {
+        // Commands that print nothing, and reading the empty device.
+        ":" | "true" | "false" => Some(String::new()),
+        "cat" if !operands.is_empty() && operands.iter().all(|o| *o == "/dev/null") => {
+            Some(String::new())
+        }
         "echo" => {
             let mut i = 0;
             let (mut newline, mut escapes) = (true, false);

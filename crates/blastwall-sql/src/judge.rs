@@ -1061,12 +1061,7 @@ impl<'a> Judge<'a> {
                 } else {
                     first_word
                 };
-                self.shell(
-                    &format!(": > '{}'", path.replace('\'', "'\\''")),
-                    span,
-                    &frame,
-                    "\\o file",
-                );
+                self.shell(&write_to(path), span, &frame, "\\o file");
             }
             "i" | "ir" | "include" | "include_relative" => {
                 let h = self.hit("sql.client.include", span, &frame);
@@ -1091,12 +1086,7 @@ impl<'a> Judge<'a> {
                     let path = m.arg[i + 4..].split_whitespace().next().unwrap_or("");
                     let path = path.trim_matches(['\'', '"']);
                     if !matches!(path.to_ascii_lowercase().as_str(), "stdout" | "pstdout") {
-                        self.shell(
-                            &format!(": > '{}'", path.replace('\'', "'\\''")),
-                            span,
-                            &frame,
-                            "\\copy … to",
-                        );
+                        self.shell(&write_to(path), span, &frame, "\\copy … to");
                     }
                 }
             }
@@ -1122,7 +1112,6 @@ impl<'a> Judge<'a> {
     /// file it reads statements from as an include; listing and display settings are harmless;
     /// anything else is asked about.
     fn dot_command(&mut self, m: &Meta, first_word: &str, span: Span, frame: &Frame) {
-        let quoted = |path: &str| format!(": > '{}'", path.replace('\'', "'\\''"));
         let last_word = m
             .arg
             .split_whitespace()
@@ -1146,13 +1135,13 @@ impl<'a> Judge<'a> {
                     && !first_word.starts_with('-')
                     && !matches!(first_word, "stdout" | "stderr" | "off") =>
             {
-                self.shell(&quoted(first_word), span, frame, &m.name);
+                self.shell(&write_to(first_word), span, frame, &m.name);
             }
             ".save" | ".backup" | ".clone" if !last_word.is_empty() => {
-                self.shell(&quoted(last_word), span, frame, &m.name);
+                self.shell(&write_to(last_word), span, frame, &m.name);
             }
             ".open" if m.arg.split_whitespace().any(|w| w == "--new") && !last_word.is_empty() => {
-                self.shell(&quoted(last_word), span, frame, ".open --new");
+                self.shell(&write_to(last_word), span, frame, ".open --new");
             }
             ".read" => {
                 let h = self.hit("sql.client.include", span, frame);
@@ -1254,6 +1243,12 @@ pub(crate) fn name_runtime_targets(hits: &mut [Hit]) {
 }
 
 /// psql meta-commands that only show, format or set client-side state.
+/// The shell command that writes output of unknown content to `path`: how a client's writes
+/// (`\o file`, `\copy … to file`, `.output file`) are handed to the shell classifier.
+fn write_to(path: &str) -> String {
+    format!("cat > '{}'", path.replace('\'', "'\\''"))
+}
+
 /// sqlite3 dot-commands that only show things or set how output looks.
 fn is_harmless_dot_command(name: &str) -> bool {
     matches!(

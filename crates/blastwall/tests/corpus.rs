@@ -179,9 +179,10 @@ fn second_blind_corpus_rates() {
 /// instance metadata, PowerShell cmdlets, firewalls, secrets printed by CLIs, ...): 93.11% and 3.14%.
 /// After SQL scripts written earlier in the same command are read, sqlite3's dot-commands are
 /// understood and local-only development commands are told from remote ones: 93.11% and 2.58%.
+/// After emptied project files (`> f`, `: > f`, `truncate -s 0 f`) are weighed: 93.34% and 2.58%.
 #[test]
 fn third_blind_corpus_rates() {
-    assert_rates("blind3", 0.93, 0.026);
+    assert_rates("blind3", 0.933, 0.026);
 }
 
 fn assert_rates(name: &str, min_stopped: f64, max_false: f64) {

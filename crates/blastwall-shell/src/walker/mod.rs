@@ -176,8 +176,9 @@ struct Walker<'a> {
     git_aliases: HashMap<String, String>,
     /// `npm pkg set scripts.NAME='body'` earlier in the same input.
     npm_scripts: HashMap<String, String>,
-    /// Output redirections of the command being walked, recorded once its output is known.
-    pending_writes: Vec<String>,
+    /// Output redirections of the command being walked (path, and whether `>` truncates it
+    /// rather than `>>` appending), recorded once its output is known.
+    pending_writes: Vec<(String, bool)>,
 }
 
 impl Walker<'_> {

@@ -151,12 +151,32 @@ impl Walker<'_> {
         self.record_writes(writes, out, f)
     }
 
-    /// Files the command's output went to now hold that output; the pipeline gets nothing.
-    pub(super) fn record_writes(&mut self, writes: Vec<String>, out: Stdin, f: &Frame) -> Stdin {
+    /// Files the command's output went to now hold that output; the pipeline gets nothing. A
+    /// file truncated and given nothing (`> f`, `: > f`, `echo "" > f`, `cat /dev/null > f`) is
+    /// emptied: judged as `empty>` of that path, which the rule packs weigh by what the file is.
+    pub(super) fn record_writes(
+        &mut self,
+        writes: Vec<(String, bool)>,
+        out: Stdin,
+        f: &Frame,
+    ) -> Stdin {
         if writes.is_empty() {
             return out;
         }
-        for path in writes {
+        let emptied = matches!(&out, Stdin::Known(text) if text.trim().is_empty());
+        for (path, truncates) in writes {
+            if truncates && emptied {
+                let inv = Invocation {
+                    program: "empty>".into(),
+                    program_span: f.fallback,
+                    args: vec![Arg {
+                        text: path.clone(),
+                        span: f.fallback,
+                        resolved: true,
+                    }],
+                };
+                self.judge_if_matched(&inv, f);
+            }
             self.judge_planted_code(&path, &out, f);
             self.files.insert(path, out.clone());
         }
@@ -223,8 +243,11 @@ impl Walker<'_> {
                     };
                     let args = self.eval_word(w, f, cm);
                     let span = self.word_span(w, f, cm);
-                    self.pending_writes
-                        .extend(args.iter().filter(|a| a.resolved).map(|a| a.text.clone()));
+                    self.pending_writes.extend(
+                        args.iter()
+                            .filter(|a| a.resolved)
+                            .map(|a| (a.text.clone(), pseudo == ">")),
+                    );
                     if args.iter().all(|a| {
                         a.resolved
                             && matches!(
