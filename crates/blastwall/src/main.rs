@@ -674,6 +674,20 @@ fn configured_url(cli: &Cli) -> Option<String> {
     })
 }
 
+/// The hook's agent token: $BLASTWALL_AGENT_TOKEN, else [control] token_file.
+fn agent_token(control: &blastwall_config::ControlSection) -> anyhow::Result<String> {
+    match std::env::var("BLASTWALL_AGENT_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        _ => match &control.token_file {
+            Some(path) => control_cmds::read_token(path),
+            None => anyhow::bail!(
+                "a control plane is configured ({}) but this hook has no agent token: set BLASTWALL_AGENT_TOKEN or [control] token_file (an admin creates one with `blastwall agents create`)",
+                control.url
+            ),
+        },
+    }
+}
+
 /// What judges hook events: the control plane when one is configured ([control] or
 /// $BLASTWALL_SERVER), else the local engine.
 fn judge(cli: &Cli) -> anyhow::Result<Box<dyn blastwall::hook::Judge>> {
@@ -683,16 +697,7 @@ fn judge(cli: &Cli) -> anyhow::Result<Box<dyn blastwall::hook::Judge>> {
             .context("the configuration could not be loaded; fix it, or run with --no-config")?;
         return Ok(Box::new(Engine::from_loaded(loaded)));
     };
-    let token = match std::env::var("BLASTWALL_AGENT_TOKEN") {
-        Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
-        _ => match &control.token_file {
-            Some(path) => control_cmds::read_token(path)?,
-            None => anyhow::bail!(
-                "a control plane is configured ({}) but this hook has no agent token: set BLASTWALL_AGENT_TOKEN or [control] token_file (an admin creates one with `blastwall agents create`)",
-                control.url
-            ),
-        },
-    };
+    let token = agent_token(&control)?;
     let client = blastwall::client::Client::new(
         &control.url,
         Some(token),
@@ -805,13 +810,7 @@ fn doctor_control(cli: &Cli) -> bool {
             return false;
         }
     }
-    let token = match std::env::var("BLASTWALL_AGENT_TOKEN") {
-        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
-        _ => match &control.token_file {
-            Some(path) => control_cmds::read_token(path).map_err(|e| format!("{e:#}")),
-            None => Err("no agent token: set BLASTWALL_AGENT_TOKEN or [control] token_file".into()),
-        },
-    };
+    let token = agent_token(&control).map_err(|e| format!("{e:#}"));
     let who: Result<blastwall_server::api::WhoAmI, String> = token.and_then(|t| {
         blastwall::client::Client::new(&control.url, Some(t), std::time::Duration::from_secs(5))
             .get("/v1/whoami")

@@ -233,6 +233,11 @@ impl Drop for Plane {
     }
 }
 
+/// Fails unless the audit log has a record with this rule and decision (`"approval.used allow"`).
+fn assert_recorded(rules: &[String], needed: &str) {
+    assert!(rules.iter().any(|r| r == needed), "{needed} in {rules:?}");
+}
+
 struct Hooked {
     decision: String,
     reason: String,
@@ -369,7 +374,7 @@ fn ask_then_cli_approval_with_typed_confirmation_lets_the_identical_action_pass_
         "approval.pending ask",
         "control.rejected.vote deny",
     ] {
-        assert!(rules.iter().any(|r| r == needed), "{needed} in {rules:?}");
+        assert_recorded(&rules, needed);
     }
     // Each decision is recorded by the daemon, not by the hook process.
     assert!(!plane.dir.path().join("local-audit.db").exists());
@@ -421,14 +426,8 @@ fn an_expired_request_approves_nothing() {
     assert_eq!(retry.decision, "deny");
     assert_ne!(retry.approval(), id);
     let rules = plane.audit_rules();
-    assert!(
-        rules.iter().any(|r| r == "approval.expired deny"),
-        "{rules:?}"
-    );
-    assert!(
-        rules.iter().any(|r| r == "control.rejected.vote deny"),
-        "{rules:?}"
-    );
+    assert_recorded(&rules, "approval.expired deny");
+    assert_recorded(&rules, "control.rejected.vote deny");
 }
 
 #[test]
@@ -495,7 +494,7 @@ fn agents_can_neither_approve_nor_administer() {
         "control.rejected.admin deny",
         "control.rejected.read deny",
     ] {
-        assert!(rules.iter().any(|r| r == needed), "{needed} in {rules:?}");
+        assert_recorded(&rules, needed);
     }
 }
 
@@ -615,10 +614,7 @@ fn signed_vote_callbacks_count_and_tampered_ones_are_refused_and_recorded() {
     assert_eq!(answer["state"], "approved");
     assert_eq!(plane.hook(&agent, DROP).decision, "allow");
     let rules = plane.audit_rules();
-    assert!(
-        rules.iter().any(|r| r == "control.rejected.callback deny"),
-        "{rules:?}"
-    );
+    assert_recorded(&rules, "control.rejected.callback deny");
 }
 
 #[test]
@@ -1100,10 +1096,7 @@ fn a_human_can_vote_with_password_and_totp_and_a_wrong_code_is_refused() {
     assert!(ok.status.success(), "{}", text(&ok));
     assert_eq!(plane.hook(&agent, DROP).decision, "allow");
     let rules = plane.audit_rules();
-    assert!(
-        rules.iter().any(|r| r == "control.rejected.login deny"),
-        "{rules:?}"
-    );
+    assert_recorded(&rules, "control.rejected.login deny");
     assert!(
         rules
             .iter()
