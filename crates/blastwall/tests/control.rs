@@ -448,8 +448,16 @@ fn agents_can_neither_approve_nor_administer() {
     let cli = plane.cli(&agent, &["approvals", "approve", &id, "--confirm", "users"]);
     assert!(!cli.status.success());
 
-    // Every approval and admin call.
-    let calls: [(&str, String, &[u8]); 7] = [
+    // Every approval and admin call, and the admin's own credentials.
+    let (_, me) = plane.call("GET", "/v1/whoami", Some(&plane.admin), None);
+    let admin_id = me["id"].as_str().expect("the admin's id").to_owned();
+    let calls: [(&str, String, &[u8]); 9] = [
+        (
+            "POST",
+            format!("/v1/humans/{admin_id}/password"),
+            br#"{"password":"correct horse battery"}"#,
+        ),
+        ("POST", format!("/v1/humans/{admin_id}/totp"), b""),
         ("GET", "/v1/approvals".into(), b""),
         ("POST", format!("/v1/approvals/{id}/deny"), b""),
         ("GET", "/v1/agents".into(), b""),
