@@ -124,7 +124,7 @@ pub use encoding::{GENESIS, MAGIC};
 pub use error::AuditError;
 pub use log::{AuditLog, Options};
 pub use outcome::after_recording;
-pub use path::{PATH_VAR, default_path, default_path_from};
+pub use path::{PATH_VAR, default_path, default_path_from, state_dir, state_dir_from};
 pub use record::{
     Filter, NewRecord, Receipt, Record, door_label, now_ms, parse_rfc3339, rfc3339_ms,
 };

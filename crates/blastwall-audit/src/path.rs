@@ -20,17 +20,28 @@ pub fn default_path() -> Result<PathBuf, AuditError> {
 /// read the process environment). Empty values count as unset, and so does a relative
 /// `XDG_STATE_HOME`, as the XDG base directory specification requires.
 pub fn default_path_from(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, AuditError> {
+    match var(PATH_VAR).filter(|v| !v.is_empty()) {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => state_dir_from(var)
+            .map(|dir| dir.join("audit.db"))
+            .ok_or(AuditError::NoDefaultPath),
+    }
+}
+
+/// blastwall's state directory: `$XDG_STATE_HOME/blastwall`, else
+/// `$HOME/.local/state/blastwall`; `None` when neither is set.
+pub fn state_dir() -> Option<PathBuf> {
+    state_dir_from(|name| std::env::var_os(name))
+}
+
+/// [`state_dir`] with the environment given as a function. Empty values count as unset, and so
+/// does a relative `XDG_STATE_HOME`, as the XDG base directory specification requires.
+pub fn state_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
     let set = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(path) = set(PATH_VAR) {
-        return Ok(path);
-    }
     if let Some(state) = set("XDG_STATE_HOME").filter(|p| p.is_absolute()) {
-        return Ok(state.join("blastwall").join("audit.db"));
+        return Some(state.join("blastwall"));
     }
-    if let Some(home) = set("HOME") {
-        return Ok(home.join(".local/state/blastwall/audit.db"));
-    }
-    Err(AuditError::NoDefaultPath)
+    set("HOME").map(|home| home.join(".local/state/blastwall"))
 }
 
 #[cfg(test)]

@@ -224,6 +224,16 @@ impl<S: Store> Control<S> {
         self.require_role(by, Attempt::Admin, operation, &[Role::Admin])
     }
 
+    /// The human `by` is, if they are (still) a live admin; otherwise the refusal, recorded. For
+    /// callers that must refuse before doing any other work (the server, before reading a body).
+    pub fn check_admin(
+        &self,
+        by: &Principal,
+        operation: &'static str,
+    ) -> Result<Human, ControlError> {
+        self.require_admin(by, operation).map(|h| h.public())
+    }
+
     /// Creates the first human, an admin, when there is no human yet. This is how a new control
     /// plane is set up, by whoever runs it on its own host; afterwards it always refuses.
     pub fn bootstrap_admin(&self, name: &str) -> Result<(Human, String), ControlError> {

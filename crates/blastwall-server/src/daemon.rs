@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use blastwall_audit::{NewRecord, after_recording};
 use blastwall_control::{
-    Agent, ApprovalSubject, Attempt, AuditEvent, Choice, Clock, Control, ControlError, EventKind,
-    EventSink, Gate, Human, Principal, Request as ApprovalRequest, RequestOptions, Role, SinkError,
+    Agent, ApprovalSubject, AuditEvent, Choice, Clock, Control, ControlError, EventKind, EventSink,
+    Gate, Human, Principal, Request as ApprovalRequest, RequestOptions, Role, SinkError,
     SqliteStore, State, Store, TotpEnrollment,
 };
 use blastwall_core::{Decision, Door, Verdict};
@@ -130,10 +130,6 @@ impl Daemon {
         });
         Notifier::start(daemon.clone(), announced);
         daemon
-    }
-
-    pub fn control(&self) -> &Control<SqliteStore> {
-        &self.control
     }
 
     pub fn settings(&self) -> &Settings {
@@ -633,47 +629,11 @@ impl Daemon {
         Ok(self.control.revoke(who, id)?)
     }
 
-    /// Refuses anyone but an admin before a request body is even read; the refusal is
-    /// recorded like the control operations' own.
-    pub fn require_admin(&self, who: &Principal, operation: &str) -> Result<(), ApiError> {
-        let refused = match who {
-            Principal::Human(h) if h.has_role(Role::Admin) => return Ok(()),
-            Principal::Human(h) => ApiError::forbidden(
-                "missing-role",
-                format!("{} may not {operation}: that needs the admin role", h.name),
-            ),
-            Principal::Agent(a) => ApiError::forbidden(
-                "agent-forbidden",
-                format!(
-                    "agent {} may not {operation}: agents can never administer, whatever their token",
-                    a.name
-                ),
-            ),
-        };
-        self.record_event(&AuditEvent {
-            time_ms: self.clock.now_ms(),
-            kind: EventKind::Rejected {
-                attempt: Attempt::Admin,
-                actor: Some(who.id().to_owned()),
-                actor_kind: Some(who.kind().to_owned()),
-                request: None,
-                digest: None,
-                code: refused.code.clone(),
-                message: refused.message.clone(),
-            },
-        });
-        Err(refused)
-    }
-
-    /// Records an event the daemon itself produced (an unauthenticated or malformed call).
-    pub fn record_event(&self, event: &AuditEvent) {
-        if let Err(e) = self.audit.record(event) {
-            tracing::error!(error = %e, "an event could not be recorded in the audit log");
-        }
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        self.clock.now_ms()
+    /// Refuses anyone but a live admin before a request body is even read (recorded by the
+    /// control plane like its own refusals).
+    pub fn require_admin(&self, who: &Principal, operation: &'static str) -> Result<(), ApiError> {
+        self.control.check_admin(who, operation)?;
+        Ok(())
     }
 }
 

@@ -144,12 +144,9 @@ fn state_dir(given: Option<PathBuf>, section: &ServeSection) -> anyhow::Result<P
     if let Some(d) = given.or_else(|| section.state_dir.clone()) {
         return Ok(d);
     }
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+    let base = blastwall_audit::state_dir()
         .context("neither XDG_STATE_HOME nor HOME is set: give --state-dir")?;
-    Ok(base.join("blastwall").join("control"))
+    Ok(base.join("control"))
 }
 
 fn secret_from_env(var: &str, what: &str) -> anyhow::Result<Vec<u8>> {

@@ -256,32 +256,44 @@ impl Hooked {
     }
 }
 
-fn hook_at(url: &str, token: &str, dir: &Path, command: &str) -> Hooked {
+/// `blastwall hook claude-code` with `dir` as home and working directory, and no user
+/// configuration unless the caller sets `BLASTWALL_CONFIG`.
+fn hook_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["hook", "claude-code"])
+        .env("BLASTWALL_CONFIG", "/nonexistent/blastwall.toml")
+        .env("HOME", dir)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Starts the hook and gives it Claude Code's event for the Bash `command`, run in `dir`.
+fn start_hook(mut cmd: Command, dir: &Path, command: &str) -> std::process::Child {
     let event = blastwall_hooks::shell_event(
         blastwall_hooks::Agent::ClaudeCode,
         command,
         dir.to_str().unwrap(),
         "session-1",
     );
-    let mut child = Command::new(BIN)
-        .args(["hook", "claude-code"])
-        .env("BLASTWALL_SERVER", url)
-        .env("BLASTWALL_AGENT_TOKEN", token)
-        .env("BLASTWALL_CONFIG", "/nonexistent/blastwall.toml")
-        .env("BLASTWALL_AUDIT_LOG", dir.join("local-audit.db"))
-        .env("HOME", dir)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hook starts");
+    let mut child = cmd.spawn().expect("hook starts");
     child
         .stdin
         .take()
         .unwrap()
         .write_all(event.as_bytes())
         .unwrap();
+    child
+}
+
+fn hook_at(url: &str, token: &str, dir: &Path, command: &str) -> Hooked {
+    let mut cmd = hook_command(dir);
+    cmd.env("BLASTWALL_SERVER", url)
+        .env("BLASTWALL_AGENT_TOKEN", token)
+        .env("BLASTWALL_AUDIT_LOG", dir.join("local-audit.db"));
+    let child = start_hook(cmd, dir, command);
     let output = child.wait_with_output().unwrap();
     let v: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -793,25 +805,10 @@ fn with_the_daemon_down_destructive_actions_are_denied_and_reads_decided_locally
 #[test]
 fn a_hook_configured_for_a_control_plane_without_a_token_blocks() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["hook", "claude-code"])
-        .env("BLASTWALL_SERVER", "http://127.0.0.1:9")
-        .env_remove("BLASTWALL_AGENT_TOKEN")
-        .env("BLASTWALL_CONFIG", "/nonexistent/blastwall.toml")
-        .env("HOME", dir.path())
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let event = blastwall_hooks::shell_event(blastwall_hooks::Agent::ClaudeCode, "ls", "/tmp", "s");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(event.as_bytes())
-        .unwrap();
+    let mut cmd = hook_command(dir.path());
+    cmd.env("BLASTWALL_SERVER", "http://127.0.0.1:9")
+        .env_remove("BLASTWALL_AGENT_TOKEN");
+    let child = start_hook(cmd, dir.path(), "ls");
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("no agent token"), "{}", text(&out));
@@ -979,30 +976,11 @@ fn a_hook_told_to_wait_lets_the_action_run_once_a_human_approves() {
         ),
     )
     .unwrap();
-    let event = blastwall_hooks::shell_event(
-        blastwall_hooks::Agent::ClaudeCode,
-        DROP,
-        home.to_str().unwrap(),
-        "session-1",
-    );
-    let mut child = Command::new(BIN)
-        .args(["hook", "claude-code"])
-        .env("BLASTWALL_CONFIG", &config)
+    let mut cmd = hook_command(&home);
+    cmd.env("BLASTWALL_CONFIG", &config)
         .env_remove("BLASTWALL_SERVER")
-        .env_remove("BLASTWALL_AGENT_TOKEN")
-        .env("HOME", &home)
-        .current_dir(&home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(event.as_bytes())
-        .unwrap();
+        .env_remove("BLASTWALL_AGENT_TOKEN");
+    let mut child = start_hook(cmd, &home, DROP);
 
     // A human finds the request and approves it while the hook waits.
     let id = (0..300)
