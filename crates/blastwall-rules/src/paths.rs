@@ -29,6 +29,8 @@ pub enum PathClass {
     Git,
     /// A file worth keeping (`*.db`, `.env`, shell start-up files).
     Valuable,
+    /// Every file of a kind worth keeping, taken by a wildcard (`*.sql`, `src/*.go`).
+    Bulk,
     /// The whole working directory (`.`, `*`, `./*`).
     WorkingDir,
     /// A temporary directory (`/tmp/x`).
@@ -54,6 +56,7 @@ impl PathClass {
             PathClass::Database => "database",
             PathClass::Git => "git",
             PathClass::Valuable => "valuable",
+            PathClass::Bulk => "bulk",
             PathClass::WorkingDir => "working-dir",
             PathClass::Temp => "temp",
             PathClass::Disposable => "disposable",
@@ -75,6 +78,7 @@ impl PathClass {
             PathClass::Database => "a database data directory",
             PathClass::Git => "a repository's .git directory",
             PathClass::Valuable => "a file worth keeping",
+            PathClass::Bulk => "every file of a kind worth keeping",
             PathClass::WorkingDir => "the whole working directory",
             PathClass::Temp => "a temporary directory",
             PathClass::Disposable => "a regenerable build or cache directory",
@@ -110,6 +114,10 @@ pub struct PathLists {
     /// Paths that are never credentials even inside a credential directory (`*.pub`, `known_hosts`).
     #[serde(default)]
     pub public: Vec<String>,
+    /// File types worth keeping when a wildcard takes every one of them (`*.sql`, `src/*.go`):
+    /// one such file may be scratch, all of them are the project's data or source.
+    #[serde(default)]
+    pub bulk: Vec<String>,
     /// The lists above sorted for fast lookup; built on first use, dropped by [`PathLists::extend`].
     #[serde(skip)]
     compiled: std::sync::OnceLock<Compiled>,
@@ -207,6 +215,7 @@ struct Compiled {
     protected: PatternSet,
     public: PatternSet,
     disposable: PatternSet,
+    bulk: PatternSet,
 }
 
 /// Equal lists are equal whether or not either has been compiled yet.
@@ -223,6 +232,7 @@ impl PartialEq for PathLists {
             disposable,
             protected,
             public,
+            bulk,
             compiled: _,
         } = self;
         *system == other.system
@@ -235,6 +245,7 @@ impl PartialEq for PathLists {
             && *disposable == other.disposable
             && *protected == other.protected
             && *public == other.public
+            && *bulk == other.bulk
     }
 }
 
@@ -250,6 +261,7 @@ impl PathLists {
         self.disposable.extend(other.disposable);
         self.protected.extend(other.protected);
         self.public.extend(other.public);
+        self.bulk.extend(other.bulk);
         self.compiled = std::sync::OnceLock::new();
     }
 
@@ -330,6 +342,10 @@ impl PathLists {
         if subject == ".." || subject.starts_with("../") {
             return PathClass::Parent;
         }
+        let last = subject.rsplit('/').next().unwrap_or(subject);
+        if has_wildcard(last) && c.bulk.matches_component(last) {
+            return PathClass::Bulk;
+        }
         PathClass::Ordinary
     }
 
@@ -337,6 +353,13 @@ impl PathLists {
     /// prefix is already inside a temporary or regenerable directory, the unknown rest cannot leave
     /// it; anything else stays unresolved.
     fn unresolved_class(&self, path: &str, cwd: Option<&str>) -> PathClass {
+        // `/proc/$(pgrep postgres)/environ`, `/home/$USER/.ssh/id_rsa`: whatever the unknown part
+        // turns out to be, the known parts already name a secret.
+        if let Some(shape) = unknown_parts_as_wildcards(path)
+            && self.compiled().credentials.matches(&shape)
+        {
+            return PathClass::Credential;
+        }
         let known = &path[..path.find('$').unwrap_or(path.len())];
         let Some(slash) = known.rfind('/') else {
             return PathClass::Unresolved;
@@ -372,6 +395,7 @@ impl PathLists {
                 temp: PatternSet::new(&self.temp),
                 protected: PatternSet::new(&protected),
                 public: PatternSet::new(&self.public),
+                bulk: PatternSet::new(&self.bulk),
                 disposable: PatternSet::new(&self.disposable),
             }
         })
@@ -390,6 +414,10 @@ impl PathLists {
         if !pattern.starts_with('/') && !pattern.starts_with('~') {
             return None;
         }
+        // Everything of a kind below `/` (`find / -name '*.log' -delete`) includes the system's.
+        if pattern.starts_with("/**") || pattern.starts_with("/*/**") {
+            return Some(PathClass::System);
+        }
         if !has_wildcard(last) && path_matches(pattern, &format!("/home/{last}")) {
             return Some(PathClass::Home);
         }
@@ -407,6 +435,48 @@ impl PathLists {
         }
         None
     }
+}
+
+/// `/proc/$(pgrep x)/environ` → `/proc/*/environ`: each `$NAME`, `${…}` or `$(…)` becomes `*`,
+/// when the unknown parts stay within one path component.
+fn unknown_parts_as_wildcards(path: &str) -> Option<String> {
+    let mut out = String::with_capacity(path.len());
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some(&open @ ('(' | '{')) => {
+                let close = if open == '(' { ')' } else { '}' };
+                let mut depth = 0usize;
+                for c in chars.by_ref() {
+                    if c == open {
+                        depth += 1;
+                    } else if c == close {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                }
+                if depth != 0 {
+                    return None;
+                }
+            }
+            _ => {
+                while chars
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
+                {
+                    chars.next();
+                }
+            }
+        }
+        out.push('*');
+    }
+    Some(out)
 }
 
 fn has_wildcard(s: &str) -> bool {

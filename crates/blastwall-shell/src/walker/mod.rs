@@ -300,10 +300,34 @@ impl Walker<'_> {
 
     fn pipeline(&mut self, p: &Pipeline, f: &Frame, cm: &CharMap) -> Stdin {
         let mut stdin = Stdin::Terminal;
-        for cmd in &p.seq {
+        for (i, cmd) in p.seq.iter().enumerate() {
+            let before = self.actions.len();
             stdin = self.command(cmd, stdin, f, cm);
+            if let Some(filter) = p.seq.get(i + 1).and_then(narrowing_filter) {
+                self.secrets_filtered_out(before, &filter);
+            }
         }
         stdin
+    }
+
+    /// `cat ~/.kube/config | grep current-context`: a secret read whose output only reaches a
+    /// filter that keeps lines naming no secret (or drops the ones that do) shows no secret.
+    fn secrets_filtered_out(&mut self, from: usize, filter: &str) {
+        for action in &mut self.actions[from..] {
+            let rule = action.finding.rule.as_str();
+            let prints_secret =
+                rule.starts_with("fs.read.credentials") || rule.starts_with("cred.");
+            if prints_secret
+                && action.effect == Effect::Read
+                && action.finding.decision == Decision::Ask
+            {
+                action.finding.decision = Decision::Allow;
+                action.finding.reason = format!(
+                    "{}; allowed because only what `{filter}` keeps is shown, and it keeps no secret",
+                    action.finding.reason
+                );
+            }
+        }
     }
 
     fn command(&mut self, cmd: &Command, stdin: Stdin, f: &Frame, cm: &CharMap) -> Stdin {
@@ -522,4 +546,89 @@ fn bracket_depth(src: &str) -> usize {
         }
     }
     max
+}
+
+/// Words that name a secret in a filter's pattern (`grep -i token`, `grep -v _authToken`).
+const SECRET_WORDS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "pwd",
+    "auth",
+    "cred",
+    "private",
+    "session",
+    "cookie",
+    "bearer",
+    "dsn",
+    "database_url",
+    "aws_",
+    "api",
+    "cert",
+    "sig",
+    "salt",
+    "otp",
+];
+
+/// A pipeline stage that shows only some lines of what it reads, none of them secret: `grep
+/// PATTERN` whose pattern names no secret, `grep -v PATTERN` whose pattern does, `wc`, `jq keys`.
+/// Returns the stage as written, for the reason.
+fn narrowing_filter(cmd: &Command) -> Option<String> {
+    let Command::Simple(sc) = cmd else {
+        return None;
+    };
+    let name = sc.word_or_name.as_ref()?.value.as_str();
+    let words: Vec<String> = sc
+        .suffix
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|i| match i {
+            CommandPrefixOrSuffixItem::Word(w) => Some(w.value.replace(['\'', '"'], "")),
+            _ => None,
+        })
+        .collect();
+    let shown = format!("{name} {}", words.join(" "));
+    match name {
+        "wc" => Some(shown),
+        "jq" | "yq" => {
+            let filter = words.iter().find(|w| !w.starts_with('-'))?;
+            matches!(
+                filter.trim(),
+                "keys" | "keys[]" | "length" | "keys_unsorted" | ". | keys"
+            )
+            .then_some(shown)
+        }
+        "grep" | "egrep" | "fgrep" | "rg" => {
+            let flags: Vec<&String> = words.iter().filter(|w| w.starts_with('-')).collect();
+            let inverted = flags
+                .iter()
+                .any(|w| *w == "--invert-match" || (!w.starts_with("--") && w.contains('v')));
+            // Counting or listing only names shows no content either.
+            let counts = flags.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "-c" | "--count" | "-l" | "-q" | "--quiet" | "-L"
+                )
+            });
+            let mut patterns: Vec<&String> = words
+                .windows(2)
+                .filter(|w| matches!(w[0].as_str(), "-e" | "--regexp"))
+                .map(|w| &w[1])
+                .collect();
+            if patterns.is_empty() {
+                patterns.extend(words.iter().find(|w| !w.starts_with('-')));
+            }
+            if patterns.is_empty() {
+                return None;
+            }
+            let names_secret = patterns.iter().any(|p| {
+                let p = p.to_ascii_lowercase();
+                matches!(p.as_str(), "" | "^" | "." | ".*" | "=")
+                    || SECRET_WORDS.iter().any(|s| p.contains(s))
+            });
+            (counts || inverted == names_secret).then_some(shown)
+        }
+        _ => None,
+    }
 }
