@@ -244,6 +244,10 @@ pub struct Rule {
     /// The target when the command names none (`git clean -f` cleans `.`).
     #[serde(default)]
     pub default_target: Option<String>,
+    /// Only for programs nothing else in the packs knows (no other rule, program spec, wrapper,
+    /// shell, interpreter or read-only entry names them): the catch-all for unknown tools.
+    #[serde(default)]
+    pub unless_known: bool,
     pub effect: Effect,
     pub decision: Decision,
     #[serde(default)]

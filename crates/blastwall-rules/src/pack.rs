@@ -275,6 +275,20 @@ impl RuleSet {
             .filter(|n| !glob::is_pattern(n))
     }
 
+    /// Does any pack know this program (a rule that is not a catch-all, a program spec, a
+    /// wrapper, shell, interpreter or read-only entry)?
+    pub fn knows(&self, program: &str) -> bool {
+        self.candidate_rules(program).any(|r| !r.unless_known)
+            || self.program_spec(program).is_some()
+            || self.is_read_only(program)
+            || self.wrappers.iter().any(|w| any_glob(&w.names, program))
+            || self.shells.iter().any(|s| any_glob(&s.names, program))
+            || self
+                .interpreters
+                .iter()
+                .any(|i| any_glob(&i.names, program))
+    }
+
     pub fn is_read_only(&self, program: &str) -> bool {
         let idx = self.index.read_only.candidates(program);
         idx.into_iter()
@@ -337,6 +351,9 @@ impl RuleSet {
         cwd: Option<&str>,
         classes: &ClassCache,
     ) -> Option<RuleMatch<'r>> {
+        if rule.unless_known && self.knows(&inv.program) {
+            return None;
+        }
         let mut span = inv.program_span;
         // Subcommand: first word first, the rest in order.
         let mut next = 0usize;

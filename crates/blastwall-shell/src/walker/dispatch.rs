@@ -143,6 +143,16 @@ impl Walker<'_> {
         {
             return self.run_file_content(&inv, &first.text, content, f);
         }
+        // `make -f FILE` of a makefile written earlier in the same input runs its recipes.
+        if let Some((path, content)) = build_file(&inv)
+            .and_then(|path| Some((path.text.clone(), self.file_content(&path.text)?)))
+        {
+            let content = match content {
+                Stdin::Known(text) => Stdin::Known(recipes(&text)),
+                other => other,
+            };
+            return self.run_file_content(&inv, &path, content, f);
+        }
         for write in self.note_downloads(&inv) {
             if let Some(path) = write.args.first().map(|a| a.text.clone())
                 && is_autorun_path(&path)
@@ -1641,6 +1651,42 @@ pub(super) fn client_sql(inv: &Invocation, stdin: &Stdin) -> ClientSql {
         Stdin::Unknown(producer) if client && !scripted => ClientSql::Unseen(producer.clone()),
         _ => ClientSql::None,
     }
+}
+
+/// The makefile `make -f FILE` (or `--file`, `--makefile`, `-fFILE`) reads, when named.
+fn build_file(inv: &Invocation) -> Option<Arg> {
+    if !matches!(inv.program.as_str(), "make" | "gmake" | "bmake" | "remake") {
+        return None;
+    }
+    for (i, a) in inv.args.iter().enumerate() {
+        let t = a.text.as_str();
+        if matches!(t, "-f" | "--file" | "--makefile") {
+            return inv.args.get(i + 1).filter(|a| a.resolved).cloned();
+        }
+        let value = t
+            .strip_prefix("--file=")
+            .or_else(|| t.strip_prefix("--makefile="))
+            .or_else(|| t.strip_prefix("-f").filter(|v| !v.is_empty()));
+        if let Some(v) = value.filter(|_| a.resolved) {
+            return Some(Arg {
+                text: v.to_owned(),
+                span: a.span,
+                resolved: true,
+            });
+        }
+    }
+    None
+}
+
+/// The shell lines of a makefile's recipes (tab-indented lines, without the `@`, `-` and `+`
+/// prefixes make strips), one per line: what `make` would hand to the shell.
+fn recipes(makefile: &str) -> String {
+    makefile
+        .lines()
+        .filter_map(|l| l.strip_prefix('\t'))
+        .map(|l| l.trim_start_matches(['@', '-', '+']).replace("$$", "$"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The script file a database client is told to run (`psql -f FILE`, `sqlite3 -init FILE`), when
