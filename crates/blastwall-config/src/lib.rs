@@ -159,6 +159,10 @@ pub struct EnvironmentSection {
     pub destructive: Option<Decision>,
     #[serde(default)]
     pub irreversible: Option<Decision>,
+    /// Its resources are throwaway: a rule's `ask` for destroying a whole cloud, cluster or
+    /// database resource there is relaxed to `allow` (never for `prod`).
+    #[serde(default)]
+    pub disposable: Option<bool>,
 }
 
 /// Everything the classifiers and the core need, with the files it came from.
@@ -308,6 +312,12 @@ fn apply_environment(
         destructive: section.destructive.unwrap_or(base_floors.destructive),
         irreversible: section.irreversible.unwrap_or(base_floors.irreversible),
     };
+    if is_prod && section.disposable == Some(true) {
+        return Err(ConfigError::Invalid {
+            path: path.to_owned(),
+            message: format!("[environments.{name}]: production cannot be `disposable`"),
+        });
+    }
     if is_prod && (floors.destructive == Decision::Allow || floors.irreversible == Decision::Allow)
     {
         return Err(ConfigError::Invalid {
@@ -322,6 +332,10 @@ fn apply_environment(
         rank: section.rank.or(base.as_ref().map(|b| b.rank)).unwrap_or(15),
         patterns: section.patterns,
         floors,
+        disposable: section
+            .disposable
+            .or(base.as_ref().map(|b| b.disposable))
+            .unwrap_or(false),
     };
     match existing {
         Some(i) => envs.declared[i] = pattern,

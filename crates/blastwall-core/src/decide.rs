@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::action::{Action, Effect, Span};
+use crate::action::{Action, Effect, Scope, Span};
 use crate::environment::{Environment, Environments};
 use crate::glob;
 
@@ -78,6 +78,8 @@ pub enum SettledBy {
     Override(String),
     /// The environment's floor for this effect.
     EnvironmentFloor(String),
+    /// The environment is disposable: a whole-resource destructive action is allowed there.
+    Disposable(String),
 }
 
 impl std::fmt::Display for SettledBy {
@@ -86,6 +88,9 @@ impl std::fmt::Display for SettledBy {
             SettledBy::Rule => f.write_str("the rule"),
             SettledBy::Override(key) => write!(f, "the override `{key}` in blastwall.toml"),
             SettledBy::EnvironmentFloor(env) => write!(f, "the floor of the `{env}` environment"),
+            SettledBy::Disposable(env) => {
+                write!(f, "the `{env}` environment, whose resources are throwaway")
+            }
         }
     }
 }
@@ -172,6 +177,18 @@ fn judge(action: Action, policy: &Policy) -> Judged {
         Some((key, d)) => (d, SettledBy::Override(key.to_owned())),
         None => (action.finding.decision, SettledBy::Rule),
     };
+    if decision == Decision::Ask
+        && settled_by == SettledBy::Rule
+        && matches!(action.blast_radius.scope, Scope::Account | Scope::Tree)
+        // Whole resources (a database, a bucket, a namespace, a volume), not files or branches:
+        // `rm -rf tests/` is the project's test suite, not a throwaway resource.
+        && !matches!(action.resource.kind.as_str(), "path" | "git-branch")
+        && matches!(action.effect, Effect::Destructive | Effect::Irreversible)
+        && policy.environments.is_disposable(&action.environment)
+    {
+        decision = Decision::Allow;
+        settled_by = SettledBy::Disposable(action.environment.0.clone());
+    }
     let floor = policy
         .environments
         .floors(&action.environment)
@@ -193,6 +210,10 @@ fn reason_with_settlement(j: &Judged) -> String {
         SettledBy::Override(key) => format!(
             "{} (decision set to {} by the override `{key}` in blastwall.toml)",
             j.action.finding.reason, j.decision
+        ),
+        SettledBy::Disposable(env) => format!(
+            "{} — allowed because it names a throwaway resource (the `{env}` environment)",
+            j.action.finding.reason
         ),
         SettledBy::EnvironmentFloor(env) => format!(
             "{} — raised to {} because this is a {} action in the `{env}` environment",

@@ -83,10 +83,23 @@ pub struct EnvPattern {
     /// match the whole hint.
     pub patterns: Vec<String>,
     pub floors: Floors,
+    /// Resources here are throwaway (test databases, temporary buckets, preview namespaces): a
+    /// rule's `ask` for a destructive action on a whole cloud, cluster or database resource is
+    /// relaxed to `allow`. Only bare names count as hints for such an environment (no spaces,
+    /// `key=value`, options, paths, URLs or `host:path`), so a comment, a label selector or a
+    /// scratch directory elsewhere in the command cannot make a resource look disposable; a
+    /// higher-ranked match (prod, staging) always wins.
+    #[serde(default)]
+    pub disposable: bool,
 }
 
 impl EnvPattern {
     fn matches(&self, hint: &str) -> bool {
+        if self.disposable
+            && (hint.contains([' ', '\t', '\n', '=', '/', '\\', ':', '@']) || hint.starts_with('-'))
+        {
+            return false;
+        }
         self.patterns.iter().any(|p| pattern_matches(p, hint))
     }
 }
@@ -119,18 +132,49 @@ impl Default for Environments {
                     rank: 30,
                     patterns: names(&["prod", "production", "prd", "live"]),
                     floors: Floors::PROD,
+                    disposable: false,
                 },
                 EnvPattern {
                     name: "staging".into(),
                     rank: 20,
                     patterns: names(&["staging", "stage", "stg", "preprod"]),
                     floors: Floors::NONE,
+                    disposable: false,
+                },
+                EnvPattern {
+                    name: "disposable".into(),
+                    rank: 15,
+                    patterns: names(&[
+                        "test",
+                        "tests",
+                        "testing",
+                        "tmp",
+                        "temp",
+                        "scratch",
+                        "sandbox",
+                        "preview",
+                        "previews",
+                        "ephemeral",
+                        "e2e",
+                        "fixture",
+                        "fixtures",
+                        "localstack",
+                        "throwaway",
+                        "disposable",
+                        "pr-[0-9]*",
+                        "*-pr-[0-9]*",
+                        "*_pr_[0-9]*",
+                        "*-pr[0-9]*",
+                    ]),
+                    floors: Floors::NONE,
+                    disposable: true,
                 },
                 EnvPattern {
                     name: "dev".into(),
                     rank: 10,
                     patterns: names(&["dev", "development", "local", "localhost"]),
                     floors: Floors::NONE,
+                    disposable: false,
                 },
             ],
             default: "unknown".into(),
@@ -159,6 +203,13 @@ impl Environments {
             Some((env, hint)) => (Environment(env.name.clone()), Some(hint.to_owned())),
             None => (Environment(self.default.clone()), None),
         }
+    }
+
+    /// Is this a declared disposable environment (see [`EnvPattern::disposable`])?
+    pub fn is_disposable(&self, env: &Environment) -> bool {
+        self.declared
+            .iter()
+            .any(|e| e.name == env.0 && e.disposable)
     }
 
     /// The floors of an environment; an undeclared one has none.

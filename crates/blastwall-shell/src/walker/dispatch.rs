@@ -334,7 +334,7 @@ impl Walker<'_> {
                 self.set_positionals(&rest);
             }
             "git" => {
-                self.note_git_alias(&inv);
+                self.note_git_alias(&inv, f);
                 if let Some(out) = self.git_alias(&inv, f) {
                     return out;
                 }
@@ -808,8 +808,10 @@ impl Walker<'_> {
         }
     }
 
-    /// `git config [--global] alias.NAME 'body'`: later `git NAME` runs the body.
-    pub(super) fn note_git_alias(&mut self, inv: &Invocation) {
+    /// `git config [--global] alias.NAME 'body'`: later `git NAME` runs the body. A shell alias
+    /// (`!…`) stays in the configuration and runs whenever anyone types `git NAME`, so its body
+    /// is judged now, as it is planted.
+    pub(super) fn note_git_alias(&mut self, inv: &Invocation, f: &Frame) {
         let pos = self.rules.positionals(inv);
         if pos.first().is_some_and(|a| a.text == "config")
             && let Some(key) = pos.get(1)
@@ -817,6 +819,18 @@ impl Walker<'_> {
             && let Some(body) = pos.get(2)
         {
             self.git_aliases.insert(name.to_owned(), body.text.clone());
+            if let Some(code) = body.text.strip_prefix('!') {
+                if body.resolved {
+                    self.nested(code, body.span, f, format!("git alias {name}"));
+                } else {
+                    self.fail(
+                        "shell.dynamic-code",
+                        "a git shell alias defined from a variable",
+                        body.span,
+                        f,
+                    );
+                }
+            }
         }
     }
 

@@ -170,13 +170,16 @@ impl Walker<'_> {
         span: Span,
         f: &Frame,
     ) {
-        let hints: Vec<&str> = inv
+        let mut hints: Vec<&str> = inv
             .args
             .iter()
             .filter(|a| a.resolved)
             .map(|a| a.text.as_str())
             .chain(f.hints.iter().map(String::as_str))
             .collect();
+        // What the statement or request acts on (`DROP DATABASE app_test`) names its
+        // environment as well as the client's arguments do.
+        hints.extend(actions.iter().map(|a| a.resource.name.as_str()));
         let (environment, found) = self.ctx.environments.resolve(hints);
         for mut a in actions {
             let inner = a.via.clone();

@@ -130,6 +130,24 @@ impl Walker<'_> {
                 args,
             };
             self.judge_if_matched(&inv, f);
+            // `GIT_EXTERNAL_DIFF='rm -rf ~ #' git diff`: variables whose value a program runs as
+            // a command.
+            for (name, value) in &assignments {
+                if COMMAND_VARIABLES.contains(&name.as_str()) && !value.text.is_empty() {
+                    if value.resolved {
+                        self.nested(&value.text, f.fallback, f, format!("{name}="));
+                    } else {
+                        self.fail(
+                            "shell.dynamic-code",
+                            &format!(
+                                "`{name}` names a command to run, and it comes from a variable"
+                            ),
+                            f.fallback,
+                            f,
+                        );
+                    }
+                }
+            }
         }
         if argv.is_empty() {
             for (name, value) in assignments {
@@ -147,7 +165,20 @@ impl Walker<'_> {
             }
         }
         let writes = std::mem::take(&mut self.pending_writes);
-        let out = self.run(argv, stdin, contents, f);
+        // `RAILS_ENV=test rails db:reset`: the framework's environment variable names where the
+        // command runs.
+        let env_names: Vec<String> = assignments
+            .iter()
+            .filter(|(n, v)| v.resolved && is_environment_variable(n))
+            .map(|(_, v)| v.text.clone())
+            .collect();
+        let out = if env_names.is_empty() {
+            self.run(argv, stdin, contents, f)
+        } else {
+            let mut frame = f.clone();
+            frame.hints.extend(env_names);
+            self.run(argv, stdin, contents, &frame)
+        };
         self.record_writes(writes, out, f)
     }
 
@@ -359,4 +390,40 @@ pub(super) fn is_autorun_path(path: &str) -> bool {
         || path.contains("LaunchAgents/")
         || path.contains("LaunchDaemons/")
         || path.contains("/etc/sudoers")
+}
+
+/// Environment variables whose value some program runs as a shell command.
+const COMMAND_VARIABLES: &[&str] = &[
+    "GIT_EXTERNAL_DIFF",
+    "GIT_SSH_COMMAND",
+    "GIT_SSH",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_PAGER",
+    "GIT_ASKPASS",
+    "GIT_PROXY_COMMAND",
+    "PAGER",
+    "MANPAGER",
+    "EDITOR",
+    "VISUAL",
+    "SUDO_EDITOR",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "PROMPT_COMMAND",
+    "BROWSER",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "RSYNC_RSH",
+    "RSYNC_CONNECT_PROG",
+    "CVS_RSH",
+];
+
+/// `RAILS_ENV`, `NODE_ENV`, `APP_ENV`, `STAGE`: variables whose value is the environment's name.
+fn is_environment_variable(name: &str) -> bool {
+    name.ends_with("_ENV")
+        || name.ends_with("_ENVIRONMENT")
+        || matches!(
+            name,
+            "ENV" | "ENVIRONMENT" | "STAGE" | "DEPLOY_ENV" | "TARGET_ENV"
+        )
 }
