@@ -1353,10 +1353,23 @@ impl Walker<'_> {
                 }
                 let simple = inner
                     .iter()
-                    .all(|a| !a.text.contains(|c: char| " ;|&<>()$`'\"\\\n*?".contains(c)));
+                    .all(|a| !a.text.contains(|c: char| ";|&<>()$`'\"\\\n*?".contains(c)));
                 if simple {
-                    // `ssh host sh` (reading a here-document or a pipe): run the words as a command.
-                    return self.run(inner, stdin, HashMap::new(), &frame);
+                    // `ssh host sh`, `ssh host 'bash -s'` (reading a here-document or a pipe): run
+                    // the words as a command, with that input.
+                    let words: Vec<Arg> = inner
+                        .iter()
+                        .flat_map(|a| {
+                            a.text.split_whitespace().map(|w| Arg {
+                                text: w.to_owned(),
+                                span: a.span,
+                                resolved: true,
+                            })
+                        })
+                        .collect();
+                    if !words.is_empty() {
+                        return self.run(words, stdin, HashMap::new(), &frame);
+                    }
                 }
                 let src: Vec<&str> = inner.iter().map(|a| a.text.as_str()).collect();
                 let span = inner.iter().fold(inner[0].span, |s, a| s.cover(a.span));
