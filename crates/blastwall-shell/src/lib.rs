@@ -14,6 +14,7 @@
 //! with a reason saying so. This crate never runs anything and never touches the file system.
 
 mod code;
+mod packages;
 mod producers;
 mod walker;
 mod words;

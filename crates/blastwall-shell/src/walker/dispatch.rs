@@ -103,6 +103,7 @@ impl Walker<'_> {
             args,
         };
 
+        self.judge_packages(&inv, f);
         if self.functions.contains_key(&first.text) && self.calling.contains(&first.text) {
             let reason = format!(
                 "the function `{}` calls itself: a fork bomb or runaway recursion",

@@ -200,6 +200,39 @@ impl Walker<'_> {
         }
     }
 
+    /// Packages an installer fetches that are known-malicious versions, near-misses of popular
+    /// names, or code from outside the registry: each is held, naming the package.
+    pub(super) fn judge_packages(&mut self, inv: &Invocation, f: &Frame) {
+        use crate::packages::{Concern, concern, requested};
+        for r in requested(&inv.program, &inv.args) {
+            let (rule, reason) = match concern(&r) {
+                None => continue,
+                Some(Concern::KnownMalicious) => (
+                    "package.known-malicious",
+                    format!(
+                        "`{}` installs `{}`, a package version known to have shipped malicious code",
+                        inv.program, r.arg.text
+                    ),
+                ),
+                Some(Concern::Typosquat { of }) => (
+                    "package.typosquat",
+                    format!(
+                        "`{}` installs `{}`, which looks like a misspelling of the popular package `{of}`: typosquatted names carry malware",
+                        inv.program, r.name
+                    ),
+                ),
+                Some(Concern::OutsideRegistry) => (
+                    "package.outside-registry",
+                    format!(
+                        "`{}` installs `{}` straight from a repository or URL, outside the registry: nothing vouches for that code",
+                        inv.program, r.name
+                    ),
+                ),
+            };
+            self.fail_with(rule, &reason, r.arg.span, f, Effect::Write);
+        }
+    }
+
     /// An `ask` action for input that cannot be judged (fail closed).
     pub(super) fn fail(&mut self, rule: &str, reason: &str, span: Span, f: &Frame) {
         self.fail_with(rule, reason, span, f, Effect::Write);
