@@ -49,7 +49,11 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
                 let len = call.len() + consumed;
                 let what = if spec.equivalent == ["shell"] {
                     shell_call(language, args_text, &literals)
-                } else if spec.equivalent.first().is_some_and(|w| w.starts_with('<')) {
+                } else if spec
+                    .equivalent
+                    .first()
+                    .is_some_and(|w| w.starts_with('<') && w != "<sql>" && w != "<http>")
+                {
                     // Pseudo-programs (`<eval>`): known only when the argument is one literal.
                     let single = args_text.trim();
                     let literal = matches!(literals.as_slice(), [Literal::Str(_, true)])
@@ -432,7 +436,9 @@ fn call_sites(code: &str, name: &str, bare: bool) -> Vec<usize> {
         let at = from + i;
         from = at + name.len();
         let before = code[..at].chars().next_back();
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+        // A Perl method (`->do`) follows its object; anything else must start a word.
+        let method = name.starts_with("->");
+        if !method && before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
             continue;
         }
         let after = code[at + name.len()..].trim_start();

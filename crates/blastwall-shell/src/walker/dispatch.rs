@@ -1158,6 +1158,15 @@ impl Walker<'_> {
             });
             let via = format!("{} {}", inv.program, call.call);
             match call.what {
+                Found::Argv(words) if words.first().is_some_and(|w| w.0 == "<sql>") => {
+                    self.code_sql(inv, &words, call_span, f);
+                }
+                Found::Argv(words) if words.first().is_some_and(|w| w.0 == "<http>") => {
+                    let mut frame = f.clone();
+                    frame.depth += 1;
+                    frame.via.push(via);
+                    self.code_http(inv, &words, call_span, &frame);
+                }
                 Found::Argv(words) => {
                     let mut frame = f.clone();
                     frame.depth += 1;
@@ -1185,6 +1194,89 @@ impl Walker<'_> {
             }
         }
         Stdin::Unknown(inv.program.clone())
+    }
+
+    /// SQL a one-liner hands to a database driver (`cur.execute('DROP SCHEMA public CASCADE')`):
+    /// judged by the SQL classifier. Text that does not start like SQL (`db.query('users')`) is
+    /// not SQL; SQL built at run time that starts with a destructive verb is held unseen.
+    fn code_sql(&mut self, inv: &Invocation, words: &[(String, bool)], span: Span, f: &Frame) {
+        let Some((text, literal)) = words.get(1) else {
+            return;
+        };
+        let body = text.trim_matches(|c: char| c.is_whitespace() || "'\"`".contains(c));
+        let first = body
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .find(|w| !w.is_empty())
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        const SQL_START: &[&str] = &[
+            "SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "TRUNCATE", "ALTER", "CREATE", "GRANT",
+            "REVOKE", "WITH", "DO", "COPY", "MERGE", "REPLACE", "VACUUM", "BEGIN", "SET", "CALL",
+            "EXECUTE", "PREPARE", "RENAME", "SHOW", "EXPLAIN", "ANALYZE", "REINDEX", "CLUSTER",
+            "COMMENT", "LOCK", "PRAGMA", "ATTACH", "DETACH", "USE",
+        ];
+        if !SQL_START.contains(&first.as_str()) {
+            return;
+        }
+        if !*literal {
+            if matches!(
+                first.as_str(),
+                "DROP" | "TRUNCATE" | "DELETE" | "ALTER" | "UPDATE"
+            ) {
+                let reason = format!(
+                    "`{}` runs SQL built when it runs (`{}`…): a human should check the statements",
+                    inv.program,
+                    body.chars().take(60).collect::<String>()
+                );
+                self.fail_with("db.sql-unseen", &reason, span, f, Effect::Destructive);
+            }
+            return;
+        }
+        if let Some(actions) = self.registry.classify(Language::Sql, body, self.ctx) {
+            self.handed_off(actions, inv, span, f);
+        }
+    }
+
+    /// An HTTP request a one-liner makes (`requests.delete(url)`, `fetch(url, {method:'DELETE'})`):
+    /// judged as the same request sent by curl. Sending the whole environment is held.
+    fn code_http(&mut self, inv: &Invocation, words: &[(String, bool)], span: Span, f: &Frame) {
+        const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+        let method = words
+            .iter()
+            .skip(1)
+            .rev()
+            .find(|(w, _)| METHODS.contains(&w.as_str()))
+            .map_or("GET", |(w, _)| w.as_str());
+        let url = words.last().filter(|(w, _)| w.contains("://"));
+        if words.iter().any(|(w, _)| w == "<environment>") {
+            let to = url.map_or("a server".to_owned(), |(u, _)| format!("`{u}`"));
+            let reason = format!(
+                "`{}` sends the whole environment (tokens and passwords included) to {to}",
+                inv.program
+            );
+            self.fail_with(
+                "cred.env-exfiltration",
+                &reason,
+                span,
+                f,
+                Effect::Destructive,
+            );
+        }
+        let Some((url, resolved)) = url else {
+            return;
+        };
+        let arg = |text: &str, resolved: bool| Arg {
+            text: text.to_owned(),
+            span,
+            resolved,
+        };
+        let argv = vec![
+            arg("curl", true),
+            arg("-X", true),
+            arg(method, true),
+            arg(url, *resolved),
+        ];
+        self.run(argv, Stdin::Terminal, HashMap::new(), f);
     }
 
     pub(super) fn wrapper_for(&self, inv: &Invocation) -> Option<WrapperSpec> {
