@@ -427,6 +427,7 @@ fn op_all(op: &str, v: &Value) -> bool {
         "exists" | "notnull" => v == &Value::Bool(true),
         "ne" | "neq" => v.is_null(),
         "gte" | "gt" | "from" => is_low(v),
+        "lte" | "lt" | "to" => is_high(v),
         "like" | "ilike" | "regex" | "similar" | "wildcard" => {
             v.as_str().is_some_and(is_match_anything)
         }
@@ -446,6 +447,33 @@ fn is_low(v: &Value) -> bool {
         Value::String(s) => low_text(s),
         _ => false,
     }
+}
+
+/// An upper bound every id or timestamp is below: `now` itself (not `now-30d`), infinity, or a
+/// date in or after 2100. Today's date is not known here, so a fixed recent date is a bound.
+fn is_high(v: &Value) -> bool {
+    match v {
+        Value::String(s) => high_text(s),
+        _ => false,
+    }
+}
+
+fn high_text(s: &str) -> bool {
+    let s = s.trim().to_ascii_lowercase();
+    if matches!(
+        s.as_str(),
+        "now" | "now()" | "now/d" | "now/h" | "now/m" | "infinity" | "+infinity"
+    ) {
+        return true;
+    }
+    let year: String = s.chars().take_while(char::is_ascii_digit).collect();
+    year.len() == 4 && s[4..].starts_with('-') && year.parse::<u32>().is_ok_and(|y| y >= 2100)
+}
+
+/// The nil UUID: no row has it, so `neq` it selects every row.
+fn is_nil_uuid(s: &str) -> bool {
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    hex.len() == 32 && hex.bytes().all(|b| b == b'0')
 }
 
 fn low_text(s: &str) -> bool {
@@ -472,10 +500,68 @@ pub(crate) fn postgrest_selects_everything(value: &str) -> bool {
         (true, "is") => arg == "null",
         (false, "is") => arg == "not_null" || arg == "true,false",
         (true, "in") => arg == "()",
-        (false, "gte" | "gt") => low_text(arg),
+        (false, "gte" | "gt") | (true, "lt" | "lte") => low_text(arg),
+        (false, "lt" | "lte") | (true, "gt" | "gte") => high_text(arg),
+        (false, "neq") | (true, "eq") => is_nil_uuid(arg),
         (false, "like" | "ilike" | "match" | "imatch") => is_match_anything(arg),
         _ => false,
     }
+}
+
+/// A PostgREST filter on a column that every row satisfies: as
+/// [`postgrest_selects_everything`], and on an id column (`id`, `user_id`) also "not equal to"
+/// zero or a negative number, which no id is.
+pub(crate) fn postgrest_filter_selects_everything(key: &str, value: &str) -> bool {
+    if postgrest_selects_everything(value) {
+        return true;
+    }
+    let key = key.to_ascii_lowercase();
+    if !(key == "id" || key == "uuid" || key.ends_with("_id")) {
+        return false;
+    }
+    let v = value.trim().to_ascii_lowercase();
+    let arg = v.strip_prefix("neq.").or_else(|| v.strip_prefix("not.eq."));
+    arg.and_then(|a| a.parse::<f64>().ok())
+        .is_some_and(|n| n <= 0.0)
+}
+
+/// PostgREST's filter operators (`col=op.value`, `col=not.op.value`).
+const POSTGREST_OPERATORS: &[&str] = &[
+    "eq",
+    "neq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "like",
+    "ilike",
+    "match",
+    "imatch",
+    "in",
+    "is",
+    "isdistinct",
+    "fts",
+    "plfts",
+    "phfts",
+    "wfts",
+    "cs",
+    "cd",
+    "ov",
+    "sl",
+    "sr",
+    "nxr",
+    "nxl",
+    "adj",
+];
+
+/// Is a query value a PostgREST filter (`eq.42`, `not.is.null`, `lt.2025-03-01`)?
+pub(crate) fn is_postgrest_filter(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    let v = v.strip_prefix("not.").unwrap_or(&v);
+    let op = v.split_once('.').map(|(op, _)| op).unwrap_or("");
+    // `op(any)` and `op(all)` modifiers: `like(any).{a,b}`.
+    let op = op.split('(').next().unwrap_or("");
+    POSTGREST_OPERATORS.contains(&op)
 }
 
 /// Ports a rule may open to everyone without exposing more than a web server.
@@ -521,7 +607,13 @@ fn world_walk(v: &Value, web_only: Option<bool>, depth: usize) -> bool {
             }) {
                 return false;
             }
-            let here = rule_ports(o).or(web_only);
+            let ports = rule_ports(o);
+            // A rule on other ports whose ranges together cover every address (`0.0.0.0/1` and
+            // `128.0.0.0/1`) is as open as `0.0.0.0/0`.
+            if ports == Some(false) && ranges_cover_world(v) {
+                return true;
+            }
+            let here = ports.or(web_only);
             o.iter().any(|(k, x)| {
                 let k = normalize_key(k);
                 !(k.contains("outbound") || k.contains("egress")) && world_walk(x, here, depth + 1)
@@ -590,6 +682,119 @@ fn web_ports_only(v: &Value) -> bool {
         }
         _ => false,
     }
+}
+
+/// Do the inbound CIDRs in this document, merged, cover every IPv4 or every IPv6 address?
+fn ranges_cover_world(v: &Value) -> bool {
+    let mut v4: Vec<(u128, u128)> = Vec::new();
+    let mut v6: Vec<(u128, u128)> = Vec::new();
+    collect_ranges(v, &mut v4, &mut v6, 0);
+    covers(v4, u32::MAX as u128) || covers(v6, u128::MAX)
+}
+
+fn collect_ranges(v: &Value, v4: &mut Vec<(u128, u128)>, v6: &mut Vec<(u128, u128)>, depth: usize) {
+    if depth > MAX_DEPTH || v4.len() + v6.len() > 4096 {
+        return;
+    }
+    match v {
+        Value::String(s) => {
+            let Some((addr, bits)) = s.trim().split_once('/') else {
+                return;
+            };
+            let Ok(bits) = bits.parse::<u32>() else {
+                return;
+            };
+            if let Ok(ip) = addr.parse::<std::net::Ipv4Addr>()
+                && bits <= 32
+            {
+                let start = u128::from(u32::from(ip)) & !((1u128 << (32 - bits)) - 1);
+                v4.push((start, start + (1u128 << (32 - bits)) - 1));
+            } else if let Ok(ip) = addr.parse::<std::net::Ipv6Addr>()
+                && bits <= 128
+            {
+                let size = if bits == 0 {
+                    u128::MAX
+                } else {
+                    (1u128 << (128 - bits)) - 1
+                };
+                let start = u128::from(ip) & !size;
+                v6.push((start, start.saturating_add(size)));
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_ranges(x, v4, v6, depth + 1)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                let k = normalize_key(k);
+                if !(k.contains("outbound") || k.contains("egress")) {
+                    collect_ranges(x, v4, v6, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Do the ranges, merged, cover `0..=max`?
+fn covers(mut ranges: Vec<(u128, u128)>, max: u128) -> bool {
+    ranges.sort_unstable();
+    let mut next = 0u128;
+    for (start, end) in ranges {
+        if start > next {
+            return false;
+        }
+        if end >= max {
+            return true;
+        }
+        next = next.max(end + 1);
+    }
+    false
+}
+
+/// How many records a body deletes in one batch: members named `deletes` (each item one),
+/// `DeleteRequest`s, and objects whose `action`/`op` is `DELETE` (a change batch).
+pub(crate) fn batch_deletes(v: &Value) -> usize {
+    let mut n = 0;
+    count_deletes(v, &mut n, 0);
+    n
+}
+
+fn count_deletes(v: &Value, n: &mut usize, depth: usize) {
+    if depth > MAX_DEPTH || *n > 1024 {
+        return;
+    }
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| count_deletes(x, n, depth + 1)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                match normalize_key(k).as_str() {
+                    "deletes" | "deleterequests" | "deleteitems" | "deleteobjects" => {
+                        *n += x.as_array().map_or(1, Vec::len);
+                    }
+                    "deleterequest" | "deleteitem" => *n += 1,
+                    "action" | "op" | "operation" | "changetype"
+                        if x.as_str().is_some_and(|a| {
+                            matches!(a.trim().to_ascii_lowercase().as_str(), "delete" | "remove")
+                        }) =>
+                    {
+                        *n += 1
+                    }
+                    _ => count_deletes(x, n, depth + 1),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The same count for an XML body (Route 53 change batches, S3 `DeleteObjects`): leaves that
+/// are a change's `Action` of `DELETE`, or an `Object` key inside a `Delete`.
+pub(crate) fn batch_deletes_xml(leaves: &[Leaf]) -> usize {
+    leaves
+        .iter()
+        .filter(|l| {
+            (l.last() == "action" && l.value == "delete") || l.path.ends_with("delete.object.key")
+        })
+        .count()
 }
 
 fn is_world_cidr(s: &str) -> bool {
@@ -703,6 +908,39 @@ mod tests {
         for v in ["eq.42", "lt.2025-01-01", "gte.10", "is.null"] {
             assert!(!postgrest_selects_everything(v), "{v}");
         }
+        for v in [
+            "neq.00000000-0000-0000-0000-000000000000",
+            "lt.infinity",
+            "lte.now",
+            "not.gt.2999-01-01",
+        ] {
+            assert!(postgrest_selects_everything(v), "{v}");
+        }
+        assert!(postgrest_filter_selects_everything("user_id", "not.eq.-1"));
+        assert!(!postgrest_filter_selects_everything("balance", "neq.0"));
+        assert!(is_postgrest_filter("not.is.null") && is_postgrest_filter("like(any).{a*}"));
+        assert!(!is_postgrest_filter("delete") && !is_postgrest_filter("1.5"));
+    }
+
+    #[test]
+    fn ranges_that_together_cover_every_address() {
+        assert!(ranges_cover_world(&json!(["0.0.0.0/1", "128.0.0.0/1"])));
+        assert!(ranges_cover_world(&json!(["::/1", "8000::/1"])));
+        assert!(!ranges_cover_world(&json!(["0.0.0.0/1", "128.0.0.0/2"])));
+        assert!(!ranges_cover_world(&json!({"egress": ["0.0.0.0/0"]})));
+    }
+
+    #[test]
+    fn batch_delete_counts() {
+        assert_eq!(
+            batch_deletes(&json!({"deletes": [{"id": 1}, {"id": 2}]})),
+            2
+        );
+        assert_eq!(
+            batch_deletes(&json!({"Items": [{"DeleteRequest": {}}, {"PutRequest": {}}]})),
+            1
+        );
+        assert_eq!(batch_deletes(&json!({"posts": [{"action": "create"}]})), 0);
     }
 
     #[test]

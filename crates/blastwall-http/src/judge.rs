@@ -14,12 +14,14 @@ use blastwall_core::{
 use serde_json::value::RawValue;
 
 use crate::Limits;
-use crate::fields::{self, Leaf};
+use crate::fields::{self, Leaf, Pat};
 use crate::graphql::{self, OperationKind, Reading, RootField};
 use crate::located::{Located, Members, array_items, offset_in};
 use crate::message::ParsedMessage;
-use crate::packs::{HttpRules, Mechanism, PackKind, Rule, RuleKind, any_glob, hosts_match};
-use crate::sql::{is_plain_read, looks_like_sql, number_placeholders};
+use crate::packs::{DryRun, HttpRules, Mechanism, PackKind, Rule, RuleKind, any_glob, hosts_match};
+use crate::sql::{
+    bind_params, is_plain_insert, is_plain_read, looks_like_sql, number_placeholders,
+};
 use crate::view::{BodyKind, BodyProblem, MethodSource, RequestView, truncate};
 
 /// Query parameters that shape a PostgREST response without filtering rows.
@@ -73,6 +75,7 @@ impl Verdict {
 }
 
 struct Judge<'a, 'm> {
+    rules: &'a HttpRules,
     limits: &'a Limits,
     view: &'a RequestView<'m>,
     ctx: &'a Context,
@@ -134,6 +137,7 @@ pub(crate) fn classify(
     };
     let reachable = reachable_rules(rules, &view.hosts);
     let mut judge = Judge {
+        rules,
         limits,
         view: &view,
         ctx,
@@ -150,6 +154,7 @@ pub(crate) fn classify(
     }
     judge.redis();
     judge.sql(registry, is_graphql);
+    judge.dry_run_nested();
     judge.fallback();
 
     let hints = view
@@ -321,10 +326,10 @@ impl<'a> Judge<'a, '_> {
     }
 
     fn request_rules(&mut self) {
-        let aws = aws_operation(self.view);
+        let aws = aws_operations(self.view);
         let mut matches = Vec::new();
         for (kind, rule) in self.applicable(RuleKind::Request) {
-            if let Some((span, via)) = request_matches(rule, self.view, aws.as_ref()) {
+            if let Some((span, via)) = request_matches(rule, self.view, &aws) {
                 matches.push((kind, rule, span, via));
             }
         }
@@ -332,16 +337,25 @@ impl<'a> Judge<'a, '_> {
             return;
         };
         let method = self.view.methods[0].method.clone();
-        let operation = match &aws {
-            Some(op) if !rule.aws.is_empty() => format!("{} {}", op.service, op.name),
-            _ => self.describe(),
+        let op = aws
+            .iter()
+            .find(|op| !rule.aws.is_empty() && aws_op_matches(rule, op));
+        let operation = match op {
+            Some(op) => format!("{} {}", op.service, op.name),
+            None => self.describe(),
         };
-        let mut verdict = self.verdict(rule, span, operation.clone(), &[("method", &method)]);
+        let op_name = op.map_or("", |op| op.name.as_str());
+        let mut verdict = self.verdict(
+            rule,
+            span,
+            operation.clone(),
+            &[("method", &method), ("aws", op_name)],
+        );
         if !via.is_empty() {
             verdict.via.push(via);
         }
         if (verdict.effect >= Effect::Destructive || verdict.decision > Decision::Allow)
-            && let Some((dry, flag)) = dry_run(self.view)
+            && let Some((dry, flag)) = dry_run(self.rules, self.view, true)
         {
             verdict = Verdict {
                 rule: "http.dry-run".into(),
@@ -540,6 +554,9 @@ impl<'a> Judge<'a, '_> {
         let mut commands: Vec<(String, Span)> = Vec::new();
         if let Some(first) = self.view.segments.first() {
             commands.push((first.clone(), self.view.parsed.request_line));
+            if self.view.segments.len() > 1 + MANY_KEYS {
+                commands.push((format!("{first}:many"), self.view.parsed.request_line));
+            }
         }
         if self.view.json.is_some() {
             let body = self.view.parsed.body;
@@ -551,7 +568,11 @@ impl<'a> Judge<'a, '_> {
                         && let Some(inner) = array_items(item.get())
                         && let Some(c) = inner.first().and_then(|c| json_str(body, start, c))
                     {
-                        commands.push((c.text.to_ascii_lowercase(), c.whole));
+                        let name = c.text.to_ascii_lowercase();
+                        if inner.len() > 1 + MANY_KEYS {
+                            commands.push((format!("{name}:many"), c.whole));
+                        }
+                        commands.push((name, c.whole));
                     }
                 }
                 if let Some(c) = items.first().and_then(|c| json_str(body, start, c)) {
@@ -560,9 +581,20 @@ impl<'a> Judge<'a, '_> {
                     if matches!(name.as_str(), "eval" | "eval_ro")
                         && let Some(script) = items.get(1).and_then(|s| json_str(body, start, s))
                     {
-                        for called in script_calls(&script.text) {
+                        let calls = script_calls(&script.text);
+                        // A script that deletes in a loop, or deletes what `KEYS`/`SCAN`
+                        // found, deletes by pattern: as many keys as there are.
+                        let finds = calls.iter().any(|c| matches!(c.as_str(), "keys" | "scan"))
+                            || script_loops(&script.text);
+                        for called in calls {
+                            if finds && matches!(called.as_str(), "del" | "unlink") {
+                                commands.push((format!("{called}:many"), script.whole));
+                            }
                             commands.push((called, script.whole));
                         }
+                    }
+                    if items.len() > 1 + MANY_KEYS {
+                        commands.push((format!("{name}:many"), c.whole));
                     }
                     commands.push((name, c.whole));
                 }
@@ -575,7 +607,10 @@ impl<'a> Judge<'a, '_> {
                 .map(|(k, r)| (*k, *r, span, String::new()))
                 .collect();
             if let Some((rule, span, _)) = Self::best(matches) {
-                let cmd = command.to_ascii_uppercase();
+                let cmd = match command.split_once(':') {
+                    Some((name, _)) => format!("{} with many keys", name.to_ascii_uppercase()),
+                    None => command.to_ascii_uppercase(),
+                };
                 let mut v = self.verdict(rule, span, format!("redis {cmd}"), &[("command", &cmd)]);
                 v.resource_kind = "redis-command".into();
                 self.verdicts.push(v);
@@ -587,14 +622,14 @@ impl<'a> Judge<'a, '_> {
         let view = self.view;
         let body = view.parsed.body;
         let start = view.parsed.body_start;
-        let mut found: Vec<(Located, &Rule, PackKind)> = Vec::new();
+        let mut found: Vec<(Located, &Rule, PackKind, &str)> = Vec::new();
         let mut rules: Vec<(PackKind, &Rule)> = self.applicable(RuleKind::Sql);
         // Provider rules first: a string both a provider and the generic rule find is the
         // provider's.
         rules.sort_by_key(|(k, _)| *k != PackKind::Provider);
-        let aws = aws_operation(view);
+        let aws = aws_operations(view);
         for (kind, rule) in rules {
-            if request_matches(rule, view, aws.as_ref()).is_none() {
+            if request_matches(rule, view, &aws).is_none() {
                 continue;
             }
             for path in &rule.sql {
@@ -640,26 +675,39 @@ impl<'a> Judge<'a, '_> {
                     {
                         continue;
                     }
-                    found.push((s, rule, kind));
+                    found.push((s, rule, kind, path.as_str()));
                 }
             }
         }
-        if found.iter().any(|(_, _, k)| *k == PackKind::Provider) {
-            found.retain(|(_, _, k)| *k == PackKind::Provider);
+        if found.iter().any(|(_, _, k, _)| *k == PackKind::Provider) {
+            found.retain(|(_, _, k, _)| *k == PackKind::Provider);
         }
         let describe = self.describe();
-        for (sql, rule, _) in found.into_iter().take(self.limits.max_sql_strings) {
-            match classify_sql(registry, &sql.text, self.ctx) {
+        for (sql, rule, _, path) in found.into_iter().take(self.limits.max_sql_strings) {
+            // Parameters sent beside the statement are what its placeholders stand for: the
+            // server runs `WHERE $1 = $1` with `[1]` as `WHERE 1 = 1`.
+            let bound = view
+                .json
+                .as_ref()
+                .and_then(|j| sibling_params(j, path))
+                .and_then(|p| bind_params(&sql.text, p));
+            let (text, pre) = match &bound {
+                Some((t, map)) => (t.as_str(), Some(map)),
+                None => (sql.text.as_str(), None),
+            };
+            match classify_sql(registry, text, self.ctx) {
                 Some((actions, back)) => {
                     for mut a in actions {
                         let shift = |s: Span| {
-                            let (start, end) = match &back {
-                                Some(b) => (
-                                    b.get(s.start).copied().unwrap_or(sql.text.len()),
-                                    b.get(s.end).copied().unwrap_or(sql.text.len()),
-                                ),
-                                None => (s.start, s.end),
+                            let to_text = |x: usize| match &back {
+                                Some(b) => b.get(x).copied().unwrap_or(text.len()),
+                                None => x,
                             };
+                            let to_sql = |x: usize| match pre {
+                                Some(m) => m.get(x).copied().unwrap_or(sql.text.len()),
+                                None => x,
+                            };
+                            let (start, end) = (to_sql(to_text(s.start)), to_sql(to_text(s.end)));
                             let (start, end) = (start.min(sql.text.len()), end.min(sql.text.len()));
                             if end <= start {
                                 sql.whole
@@ -692,6 +740,40 @@ impl<'a> Judge<'a, '_> {
                     self.verdicts.push(v);
                 }
             }
+        }
+    }
+
+    /// A dry run its API honours covers the SQL the request carries too (BigQuery's `dryRun`
+    /// only estimates the query). Only dry runs a pack names count here: SQL is where a made-up
+    /// flag would do the most harm.
+    fn dry_run_nested(&mut self) {
+        if self
+            .nested
+            .iter()
+            .all(|a| a.finding.decision == Decision::Allow)
+        {
+            return;
+        }
+        let Some((span, flag)) = dry_run(self.rules, self.view, false) else {
+            return;
+        };
+        for a in self
+            .nested
+            .iter_mut()
+            .filter(|a| a.finding.decision != Decision::Allow)
+        {
+            a.finding.reason = format!(
+                "dry run (`{flag}`): the server only validates or estimates this statement (which `{}` would otherwise judge: {}) without running it",
+                a.finding.rule, a.finding.decision
+            );
+            a.finding.rule = "http.dry-run".into();
+            a.finding.decision = Decision::Allow;
+            a.effect = Effect::Read;
+            a.blast_radius = BlastRadius::new(Scope::None, blast_note(Scope::None));
+            a.via.push(format!(
+                "dry run flag at bytes {}..{}",
+                span.start, span.end
+            ));
         }
     }
 
@@ -774,6 +856,18 @@ fn classify_sql(
         actions = again;
         back = Some(map);
     }
+    if unparseable(&actions) && is_plain_insert(text) {
+        for a in actions
+            .iter_mut()
+            .filter(|a| a.finding.rule == "sql.unparseable")
+        {
+            a.effect = Effect::Write;
+            a.blast_radius = BlastRadius::new(Scope::Single, blast_note(Scope::Single));
+            a.finding.rule = "http.sql.insert-dialect".into();
+            a.finding.decision = Decision::Allow;
+            a.finding.reason = "a single `INSERT INTO … FORMAT …` (ClickHouse), its rows sent in the body: it only adds rows".into();
+        }
+    }
     if unparseable(&actions) && is_plain_read(text) {
         for a in actions
             .iter_mut()
@@ -790,6 +884,28 @@ fn classify_sql(
         }
     }
     Some((actions, back))
+}
+
+/// The parameters sent beside a statement found at a top-level member (`{"query": …,
+/// "params": […]}`), when they are all plain values.
+fn sibling_params<'j>(json: &'j serde_json::Value, path: &str) -> Option<&'j [serde_json::Value]> {
+    if path.contains(['.', '[', '?', '@']) {
+        return None;
+    }
+    let o = json.as_object()?;
+    let params = o
+        .iter()
+        .find(|(k, _)| {
+            matches!(
+                k.to_ascii_lowercase().as_str(),
+                "params" | "parameters" | "args" | "arguments" | "bindings" | "binds"
+            )
+        })
+        .and_then(|(_, v)| v.as_array())?;
+    params
+        .iter()
+        .all(|p| !p.is_array() && !p.is_object())
+        .then_some(params.as_slice())
 }
 
 fn json_str(body: &str, start: usize, raw: &RawValue) -> Option<Located> {
@@ -855,17 +971,28 @@ fn json_strings_at(
     }
 }
 
-fn aws_operation(view: &RequestView<'_>) -> Option<AwsOperation> {
+/// Every AWS operation the request names: its `X-Amz-Target`, and each `Action=` in its query
+/// string and form body. A server may read any of them, so each is judged and the strictest wins.
+fn aws_operations(view: &RequestView<'_>) -> Vec<AwsOperation> {
+    let mut out = Vec::new();
     if let Some((value, span)) = view.header_value("x-amz-target") {
         let value = value.trim();
         let (service, name) = value.rsplit_once('.').unwrap_or(("", value));
-        return Some(AwsOperation {
+        out.push(AwsOperation {
             name: name.to_owned(),
             service: service.to_owned(),
             span,
         });
     }
-    let action = view.param("action")?;
+    let actions: Vec<_> = view
+        .query
+        .iter()
+        .chain(view.form.iter())
+        .filter(|p| p.key == "action")
+        .collect();
+    if actions.is_empty() {
+        return out;
+    }
     let aws_host = view.hosts.iter().any(|h| {
         h.ends_with(".amazonaws.com") || h.ends_with(".amazonaws.com.cn") || h.ends_with(":4566")
     });
@@ -875,21 +1002,30 @@ fn aws_operation(view: &RequestView<'_>) -> Option<AwsOperation> {
             .header_value("authorization")
             .is_some_and(|(v, _)| v.trim_start().starts_with("AWS4-"));
     if !(aws_host || signed) {
-        return None;
+        return out;
     }
     let service = view.host.split('.').next().unwrap_or("aws").to_owned();
-    Some(AwsOperation {
-        name: action.value.text.trim().to_owned(),
-        service,
-        span: action.span,
-    })
+    for action in actions {
+        out.push(AwsOperation {
+            name: action.value.text.trim().to_owned(),
+            service: service.clone(),
+            span: action.span,
+        });
+    }
+    out
+}
+
+/// Does an AWS operation satisfy a rule's `aws` and `no_aws` patterns?
+fn aws_op_matches(rule: &Rule, op: &AwsOperation) -> bool {
+    let name = op.name.to_ascii_lowercase();
+    any_glob(&rule.aws, &name) && !any_glob(&rule.no_aws, &name)
 }
 
 /// Does a request rule match? Returns the span to blame and how the method was reached.
 fn request_matches(
     rule: &Rule,
     view: &RequestView<'_>,
-    aws: Option<&AwsOperation>,
+    aws: &[AwsOperation],
 ) -> Option<(Span, String)> {
     let mut span = view.parsed.request_line;
     let mut via = String::new();
@@ -904,11 +1040,7 @@ fn request_matches(
         }
     }
     if !rule.aws.is_empty() {
-        let op = aws?;
-        let name = op.name.to_ascii_lowercase();
-        if !any_glob(&rule.aws, &name) || any_glob(&rule.no_aws, &name) {
-            return None;
-        }
+        let op = aws.iter().find(|op| aws_op_matches(rule, op))?;
         span = op.span;
     }
     if !rule.paths.is_empty() && !rule.paths.iter().any(|p| p.matches(&view.segments)) {
@@ -949,7 +1081,7 @@ fn request_matches(
         Some(Mechanism::Unfiltered) => view.query.iter().all(|p| {
             NON_FILTER_PARAMS.contains(&p.key.as_str())
                 || p.key.starts_with('_')
-                || fields::postgrest_selects_everything(&p.value.text)
+                || fields::postgrest_filter_selects_everything(&p.key, &p.value.text)
         }),
         Some(Mechanism::Unselective) => {
             let by_query = view.query.iter().any(|p| {
@@ -962,11 +1094,41 @@ fn request_matches(
         }
         Some(Mechanism::OpenToWorld) => view.document().is_some_and(fields::opens_to_world),
         Some(Mechanism::Emptied) => view.document().is_some_and(fields::is_emptied),
+        Some(Mechanism::PostgrestEverything) => {
+            let filters = postgrest_filters(view);
+            !filters.is_empty()
+                && filters
+                    .iter()
+                    .all(|p| fields::postgrest_filter_selects_everything(&p.key, &p.value.text))
+        }
+        Some(Mechanism::PostgrestSelective) => postgrest_filters(view)
+            .iter()
+            .any(|p| !fields::postgrest_filter_selects_everything(&p.key, &p.value.text)),
+        Some(Mechanism::BatchDelete) => {
+            let n = view.document().map_or(0, fields::batch_deletes)
+                + if view.body_kind == BodyKind::Xml {
+                    fields::batch_deletes_xml(view.leaves())
+                } else {
+                    0
+                };
+            n > 1
+        }
     };
     if !mechanism_holds {
         return None;
     }
     Some((span, via))
+}
+
+/// The query parameters that are PostgREST row filters (`col=op.value`).
+fn postgrest_filters<'v>(view: &'v RequestView<'_>) -> Vec<&'v crate::view::Param> {
+    view.query
+        .iter()
+        .filter(|p| {
+            !NON_FILTER_PARAMS.contains(&p.key.as_str())
+                && fields::is_postgrest_filter(&p.value.text)
+        })
+        .collect()
 }
 
 /// Do a GraphQL rule's body conditions and mechanism hold for this field's arguments?
@@ -987,8 +1149,22 @@ fn args_match(rule: &Rule, field: &RootField, leaves: &mut Option<Vec<Leaf>>) ->
         }
         Some(Mechanism::OpenToWorld) => fields::opens_to_world(&field.args),
         Some(Mechanism::Emptied) => fields::is_emptied(&field.args),
+        Some(Mechanism::BatchDelete) => fields::batch_deletes(&field.args) > 1,
+        // Query-string mechanisms say nothing about a field's arguments.
+        Some(Mechanism::PostgrestEverything | Mechanism::PostgrestSelective) => false,
         None => true,
     }
+}
+
+/// Keys past which one Redis command (`DEL k1 … kN`) counts as a bulk operation: its command
+/// name is also judged as `name:many`.
+const MANY_KEYS: usize = 8;
+
+/// Does a Lua script loop (`for … do`, `while … do`, `repeat`)?
+fn script_loops(script: &str) -> bool {
+    script
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|w| matches!(w, "for" | "while" | "repeat"))
 }
 
 /// The Redis commands a Lua script calls (`redis.call('FLUSHALL')`, `redis.pcall("del", k)`).
@@ -1023,9 +1199,76 @@ fn param_matches(view: &RequestView<'_>, cond: &str) -> bool {
     })
 }
 
-/// A dry-run flag (`DryRun=true`, `dryRun=All`, `?dry_run=1`, `"dry_run": true`,
-/// `X-Dry-Run: true`) and where it is.
-fn dry_run(view: &RequestView<'_>) -> Option<(Span, String)> {
+/// Is the request a dry run its API honours, and where is that said? Where a pack names the
+/// dry runs an API has, only those count, with their exact names and values (Kubernetes reads
+/// `dryRun=All`, not `dryrun=all`). A provider whose pack names none has none: its `dryRun=true`
+/// is ignored by the server. Only an API no pack knows is taken at its word.
+fn dry_run(rules: &HttpRules, view: &RequestView<'_>, loose: bool) -> Option<(Span, String)> {
+    let mut known_provider = false;
+    let mut known: Vec<&DryRun> = Vec::new();
+    for pack in rules
+        .packs
+        .iter()
+        .filter(|p| hosts_match(&p.hosts, &view.hosts))
+    {
+        if !pack.hosts.iter().any(|h| matches!(h, Pat::Any)) {
+            known_provider = true;
+        }
+        known.extend(pack.dry_runs.iter().filter(|d| {
+            (d.hosts.is_empty() || hosts_match(&d.hosts, &view.hosts))
+                && (d.paths.is_empty() || d.paths.iter().any(|p| p.matches(&view.segments)))
+        }));
+    }
+    if !known.is_empty() {
+        return known.iter().find_map(|d| honoured_dry_run(d, view));
+    }
+    if known_provider || !loose {
+        return None;
+    }
+    loose_dry_run(view)
+}
+
+fn honoured_dry_run(d: &DryRun, view: &RequestView<'_>) -> Option<(Span, String)> {
+    if let Some(name) = &d.param
+        && let Some(p) = view
+            .query
+            .iter()
+            .chain(view.form.iter())
+            .find(|p| p.raw_key == *name && d.values.contains(&p.value.text))
+    {
+        return Some((
+            p.span,
+            format!("{}={}, {}", p.raw_key, p.value.text, d.name),
+        ));
+    }
+    let doc = view.json.as_ref()?;
+    for path in &d.json {
+        let mut at = Some(doc);
+        for step in path.split('.') {
+            at = at.and_then(|v| v.get(step));
+        }
+        let scalar = |v: &serde_json::Value| match v {
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        // Kubernetes' `DeleteOptions` gives `dryRun` as a list: `["All"]`.
+        let values: Vec<String> = match at {
+            Some(serde_json::Value::Array(items)) => items.iter().filter_map(scalar).collect(),
+            Some(v) => scalar(v).into_iter().collect(),
+            None => Vec::new(),
+        };
+        if let Some(value) = values.iter().find(|v| d.values.contains(v)) {
+            return Some((view.body_span(), format!("{path}: {value}, {}", d.name)));
+        }
+    }
+    None
+}
+
+/// A dry-run flag on an API no pack knows (`?dry_run=1`, `"dryRun": true`, `X-Dry-Run: true`)
+/// and where it is.
+fn loose_dry_run(view: &RequestView<'_>) -> Option<(Span, String)> {
     let is_flag = |k: &str| {
         let k: String = k.chars().filter(|c| *c != '_' && *c != '-').collect();
         k.eq_ignore_ascii_case("dryrun")

@@ -2,14 +2,17 @@
 //! would do out.
 //!
 //! A request is judged by what the server would execute: its method (and every method-override
-//! header or `_method` parameter, the strictest winning), its host and decoded path, its AWS
-//! operation (`X-Amz-Target`, `Action=`), every root field of every GraphQL operation it selects
-//! (through aliases, fragments, batches, `\u` escapes, query strings and form bodies), the Redis
-//! commands (and those a Lua script calls) and the SQL it carries in bodies, query strings and
-//! plain-text bodies (handed to the registry's SQL classifier), and what its body sets, member by
+//! header or `_method`/`$method` parameter, the strictest winning), its host and decoded path, its
+//! AWS operations (`X-Amz-Target`, every `Action=` in the query and the body, the strictest
+//! winning), every root field of every GraphQL operation it selects (through aliases, fragments,
+//! batches, `\u` escapes, query strings and form bodies), the Redis commands (those a Lua script
+//! calls, and bulk deletes) and the SQL it carries in bodies, query strings and plain-text bodies
+//! (with the parameters sent beside it bound, handed to the registry's SQL classifier), and what
+//! its body sets, member by
 //! member: public flags, grants, protections turned off, world-open network rules, filters that
-//! select every record. Rule packs (TOML, embedded) say what matters for each provider; this
-//! crate only knows the mechanisms.
+//! select every record, batches of deletes, CIDR ranges that together cover every address. Rule
+//! packs (TOML, embedded) say what matters for each provider and which dry runs each API really
+//! honours (exact name and value); this crate only knows the mechanisms.
 //!
 //! Input contract: the `&str` handed to [`Classifier::classify`] is an HTTP/1.1 request message
 //! in text form (`METHOD SP absolute-URL SP HTTP/1.1`, header lines, a blank line, the body),

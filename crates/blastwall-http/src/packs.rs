@@ -52,6 +52,29 @@ struct PackFile {
     sets: BTreeMap<String, Vec<String>>,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleSpec>,
+    /// The dry runs the pack's API really honours, each with its exact name and value.
+    #[serde(default, rename = "dry_run")]
+    dry_runs: Vec<DryRunSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DryRunSpec {
+    /// What the server does instead (`Kubernetes server-side dry run`), for reasons.
+    name: String,
+    /// Hosts it applies to; the pack's when empty.
+    #[serde(default)]
+    hosts: Vec<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+    /// A query or form parameter, matched case-sensitively as servers do.
+    #[serde(default)]
+    param: Option<String>,
+    /// Dotted paths into a JSON body (`configuration.dryRun`), case-sensitive.
+    #[serde(default)]
+    json: Vec<String>,
+    /// The exact values that turn it on (`All`, `true`).
+    values: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +165,27 @@ pub(crate) enum Mechanism {
     /// A body that is `null`, empty, or only empty values: a write of it replaces what was
     /// there with nothing.
     Emptied,
+    /// A query string with PostgREST filters (`col=op.value`), every one of which every row
+    /// satisfies (`id=neq.<nil uuid>`, `created_at=lt.infinity`): on any host.
+    PostgrestEverything,
+    /// A query string with at least one PostgREST filter that selects rows (`id=eq.42`,
+    /// `received_at=lt.2025-03-01`): on any host.
+    PostgrestSelective,
+    /// A body that deletes more than one record in one request: a batch of `deletes`,
+    /// `DeleteRequest`s, or changes whose action is `DELETE`.
+    BatchDelete,
+}
+
+/// A dry run an API honours: the parameter or JSON member, with its exact name and value, that
+/// makes the server only validate a request.
+#[derive(Clone, Debug)]
+pub(crate) struct DryRun {
+    pub name: String,
+    pub hosts: Vec<Pat>,
+    pub paths: Vec<PathPattern>,
+    pub param: Option<String>,
+    pub json: Vec<String>,
+    pub values: Vec<String>,
 }
 
 /// What a rule looks at.
@@ -218,6 +262,7 @@ pub(crate) struct Pack {
     pub hosts: Vec<Pat>,
     pub kind: PackKind,
     pub rules: Vec<Rule>,
+    pub dry_runs: Vec<DryRun>,
 }
 
 /// Every pack the classifier judges with.
@@ -358,12 +403,39 @@ fn compile_pack(file: &str, text: &str) -> Result<Pack, PackError> {
             id: r.id,
         });
     }
+    let mut dry_runs = Vec::with_capacity(spec.dry_runs.len());
+    for d in spec.dry_runs {
+        let invalid = |problem: String| PackError::Invalid {
+            file: file.into(),
+            rule: format!("dry run `{}`", d.name),
+            problem,
+        };
+        if d.param.is_none() && d.json.is_empty() || d.values.is_empty() {
+            return Err(invalid(
+                "a dry run needs a `param` or `json` member and the `values` that turn it on"
+                    .into(),
+            ));
+        }
+        dry_runs.push(DryRun {
+            hosts: lower(&d.hosts).iter().map(|h| Pat::new(h)).collect(),
+            paths: d
+                .paths
+                .iter()
+                .map(|p| compile_path(p, &sets).map_err(&invalid))
+                .collect::<Result<Vec<_>, _>>()?,
+            param: d.param,
+            json: d.json,
+            values: d.values,
+            name: d.name,
+        });
+    }
     Ok(Pack {
         id: spec.pack.id,
         description: spec.pack.description,
         hosts: hosts.iter().map(|h| Pat::new(h)).collect(),
         kind,
         rules,
+        dry_runs,
     })
 }
 

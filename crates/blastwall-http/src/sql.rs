@@ -172,6 +172,98 @@ pub(crate) fn number_placeholders(text: &str) -> Option<(String, Vec<usize>)> {
     (n > 0).then_some((out, back))
 }
 
+/// Placeholders (`$1`, `?`) replaced by the literal values sent beside the statement, outside
+/// strings, quoted names and comments. Returns the text and, for each of its bytes, the original
+/// offset it stands for; `None` when a placeholder has no value or there is none.
+pub(crate) fn bind_params(
+    text: &str,
+    params: &[serde_json::Value],
+) -> Option<(String, Vec<usize>)> {
+    let literal = |v: &serde_json::Value| -> Option<String> {
+        Some(match v {
+            serde_json::Value::Null => "NULL".into(),
+            serde_json::Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+            _ => return None,
+        })
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut back: Vec<usize> = Vec::with_capacity(text.len() + 16);
+    let mut next_question = 0usize;
+    let mut any = false;
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let mut value: Option<(usize, usize)> = None;
+        match quote {
+            Some(q) => {
+                if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'-' if bytes.get(i + 1) == Some(&b'-') => quote = Some(b'\n'),
+                b'$' => {
+                    let digits = bytes[i + 1..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_digit())
+                        .count();
+                    if digits > 0 {
+                        let n: usize = text[i + 1..i + 1 + digits].parse().ok()?;
+                        value = Some((n.checked_sub(1)?, 1 + digits));
+                    }
+                }
+                b'?' if !matches!(bytes.get(i + 1), Some(b'|' | b'&')) => {
+                    value = Some((next_question, 1));
+                    next_question += 1;
+                }
+                _ => {}
+            },
+        }
+        if let Some((index, len)) = value {
+            let lit = literal(params.get(index)?)?;
+            back.extend(std::iter::repeat_n(i, lit.len()));
+            out.push_str(&lit);
+            any = true;
+            i += len;
+            continue;
+        }
+        let len = text[i..].chars().next().map_or(1, char::len_utf8);
+        back.extend(i..i + len);
+        out.push_str(&text[i..i + len]);
+        i += len;
+    }
+    back.push(text.len());
+    any.then_some((out, back))
+}
+
+/// A ClickHouse insert whose rows travel in the body: `INSERT INTO t [(cols)] FORMAT Name`, one
+/// statement, nothing that reads or writes anything else.
+pub(crate) fn is_plain_insert(text: &str) -> bool {
+    let body = skip_noise(text);
+    let trimmed = body.trim_end().trim_end_matches(';');
+    if trimmed.contains(';') || trimmed.contains("/*") || trimmed.contains("--") {
+        return false;
+    }
+    let w = words(trimmed, 256);
+    let n = w.len();
+    n >= 5
+        && w[0] == "INSERT"
+        && w[1] == "INTO"
+        && w[n - 2] == "FORMAT"
+        && !w[2..n - 2].iter().any(|x| {
+            WRITE_WORDS.contains(&x.as_str())
+                || matches!(
+                    x.as_str(),
+                    "SELECT" | "FROM" | "FUNCTION" | "TABLE" | "WITH" | "VALUES"
+                )
+        })
+}
+
 /// Keywords that make a statement more than a read, whatever it starts with.
 const WRITE_WORDS: &[&str] = &[
     "INSERT", "UPDATE", "DELETE", "DROP", "TRUNCATE", "ALTER", "CREATE", "GRANT", "REVOKE",
@@ -221,6 +313,37 @@ mod tests {
         assert_eq!(back[out.find("$1").unwrap()], 26);
         assert!(number_placeholders("SELECT 1").is_none());
         assert!(number_placeholders("SELECT data ?| array['a']").is_none());
+    }
+
+    #[test]
+    fn parameters_are_bound_outside_strings() {
+        let params = [serde_json::json!(1), serde_json::json!("o'k")];
+        let (out, back) = bind_params(
+            "DELETE FROM t WHERE $1 = $1 AND n = $2 AND s = '$1'",
+            &params,
+        )
+        .unwrap();
+        assert_eq!(out, "DELETE FROM t WHERE 1 = 1 AND n = 'o''k' AND s = '$1'");
+        assert_eq!(back[out.find("'o''k'").unwrap()], 36);
+        let (out, _) = bind_params("SELECT ? + ?", &params).unwrap();
+        assert_eq!(out, "SELECT 1 + 'o''k'");
+        assert!(bind_params("SELECT $3", &params).is_none());
+        assert!(bind_params("SELECT 1", &params).is_none());
+    }
+
+    #[test]
+    fn clickhouse_inserts_with_rows_in_the_body() {
+        assert!(is_plain_insert(
+            "INSERT INTO analytics.events FORMAT JSONEachRow"
+        ));
+        assert!(is_plain_insert("insert into t (a, b) format CSV"));
+        assert!(!is_plain_insert(
+            "INSERT INTO t SELECT * FROM u FORMAT JSON"
+        ));
+        assert!(!is_plain_insert("INSERT INTO t FORMAT CSV; DROP TABLE t"));
+        assert!(!is_plain_insert(
+            "INSERT INTO TABLE FUNCTION s3('x') FORMAT CSV"
+        ));
     }
 
     #[test]

@@ -31,11 +31,23 @@ pub(crate) struct MethodSource {
     pub via: Option<String>,
 }
 
+/// Parameters that make a server run a request as another method (Rails and Laravel's
+/// `_method`, Google's `$method`, the override headers' names used as parameters).
+const METHOD_OVERRIDE_PARAMS: &[&str] = &[
+    "_method",
+    "$method",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
 /// One query or form parameter.
 #[derive(Clone, Debug)]
 pub(crate) struct Param {
     /// Lowercase, decoded.
     pub key: String,
+    /// Decoded, as sent: some servers read names case-sensitively (`dryRun`).
+    pub raw_key: String,
     pub value: Located,
     pub span: Span,
 }
@@ -143,11 +155,10 @@ impl<'m> RequestView<'m> {
         let (path, segments) = normalize_path(url.path(), limits);
 
         let target_start = parsed.target_span.start;
-        let query = match parsed.target.find('?') {
-            Some(q) => {
-                let raw = parsed.target[q + 1..].split('#').next().unwrap_or("");
-                params(raw, target_start + q + 1, limits)
-            }
+        // A fragment is never sent: a `?` inside it starts no query.
+        let sent = parsed.target.split('#').next().unwrap_or("");
+        let query = match sent.find('?') {
+            Some(q) => params(&sent[q + 1..], target_start + q + 1, limits),
             None => Vec::new(),
         };
 
@@ -288,7 +299,7 @@ impl<'m> RequestView<'m> {
             }
         }
         for p in self.query.iter().chain(self.form.iter()) {
-            if p.key == "_method" || p.key == "x-http-method-override" {
+            if METHOD_OVERRIDE_PARAMS.contains(&p.key.as_str()) {
                 let m = p.value.text.trim();
                 if !m.is_empty() {
                     out.push(MethodSource {
@@ -516,11 +527,10 @@ fn params(raw: &str, start: usize, limits: &Limits) -> Vec<Param> {
             Some((k, v)) => (k, v, k.len() + 1),
             None => (pair, "", pair.len()),
         };
-        let key = Located::percent_encoded(k, pair_start, true)
-            .text
-            .to_ascii_lowercase();
+        let raw_key = Located::percent_encoded(k, pair_start, true).text;
         out.push(Param {
-            key,
+            key: raw_key.to_ascii_lowercase(),
+            raw_key,
             value: Located::percent_encoded(v, pair_start + v_off, true),
             span: Span::new(pair_start, pair_start + pair.len()),
         });

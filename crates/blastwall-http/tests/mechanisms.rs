@@ -806,3 +806,990 @@ fn routine_deletes_stay_allowed() {
         ),
     ]);
 }
+
+// --- Exact decisions for the mechanisms added after the second blind corpus --------------------
+
+fn with(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> HttpRequest {
+    let mut r = HttpRequest::new(method, url).body(body);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    r
+}
+
+fn json(method: &str, url: &str, body: &str) -> HttpRequest {
+    with(method, url, &[("Content-Type", "application/json")], body)
+}
+
+fn form(method: &str, url: &str, body: &str) -> HttpRequest {
+    with(
+        method,
+        url,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body,
+    )
+}
+
+fn bare(method: &str, url: &str) -> HttpRequest {
+    HttpRequest::new(method, url)
+}
+
+/// Each case: the request, its exact decision and the rule that decides it.
+#[track_caller]
+fn exact(cases: &[(HttpRequest, Decision, &str)]) {
+    let mut wrong = Vec::new();
+    for (r, decision, rule) in cases {
+        let v = judge(r.clone());
+        if v.decision != *decision || v.rule != *rule {
+            wrong.push(format!(
+                "{} {} {} → {} by `{}` ({}), expected {decision} by `{rule}`",
+                r.method, r.url, r.body, v.decision, v.rule, v.reason
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+const SUPA_GQL: &str = "https://abcdefghijklmnop.supabase.co/graphql/v1";
+const AWS_SIGNED: (&str, &str) = (
+    "Authorization",
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/ec2/aws4_request",
+);
+
+#[test]
+fn pg_graphql_mutations_judged_by_their_filter() {
+    use Decision::{Allow, Ask};
+    exact(&[
+        (
+            json(
+                "POST",
+                SUPA_GQL,
+                r#"{"query":"mutation { x: deleteFromTodosCollection(filter: {}, atMost: 100000) { affectedCount } }"}"#,
+            ),
+            Ask,
+            "http.wipe.unselective",
+        ),
+        (
+            json(
+                "POST",
+                SUPA_GQL,
+                r#"{"query":"mutation { deleteFromTodosCollection(filter: {id: {eq: 7}}, atMost: 1) { affectedCount } }"}"#,
+            ),
+            Allow,
+            "http.graphql.record.delete",
+        ),
+        (
+            json(
+                "POST",
+                SUPA_GQL,
+                r#"{"query":"mutation M($f: TodosFilter) { ...F } fragment F on Mutation { updateProfilesCollection(set: {role: \"admin\"}, filter: $f) { affectedCount } }","variables":{"f":{}}}"#,
+            ),
+            Ask,
+            "http.wipe.unselective",
+        ),
+        (
+            json(
+                "POST",
+                SUPA_GQL,
+                r#"{"query":"mutation M($f: TodosFilter) { updateProfilesCollection(set: {name: \"a\"}, filter: $f) { affectedCount } }","variables":{"f":{"id":{"eq":"3f2b"}}}}"#,
+            ),
+            Allow,
+            "http.graphql.mutation",
+        ),
+        (
+            json(
+                "POST",
+                "https://backboard.railway.app/graphql/v2",
+                r#"{"query":"mutation($i: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $i) }","variables":{"i":{"variables":{},"replace":true}}}"#,
+            ),
+            Ask,
+            "http.railway.variables.replace",
+        ),
+        (
+            json(
+                "POST",
+                "https://backboard.railway.app/graphql/v2",
+                r#"{"query":"mutation($i: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $i) }","variables":{"i":{"variables":{"A":"1"}}}}"#,
+            ),
+            Allow,
+            "http.railway.routine",
+        ),
+    ]);
+}
+
+#[test]
+fn availability_and_security_changes_that_are_not_deletes() {
+    use Decision::{Allow, Ask};
+    exact(&[
+        (
+            json(
+                "PATCH",
+                "https://api.heroku.com/apps/a/formation",
+                r#"{"updates":[{"type":"web","quantity":"0"}]}"#,
+            ),
+            Ask,
+            "http.heroku.scale-zero",
+        ),
+        (
+            json(
+                "PATCH",
+                "https://api.heroku.com/apps/a/formation",
+                r#"{"updates":[{"type":"web","quantity":3}]}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            with(
+                "POST",
+                "https://ecs.us-east-1.amazonaws.com/",
+                &[
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    (
+                        "X-Amz-Target",
+                        "AmazonEC2ContainerServiceV20141113.UpdateService",
+                    ),
+                ],
+                r#"{"cluster":"prod","service":"api","desiredCount":0}"#,
+            ),
+            Ask,
+            "http.availability.scale-zero",
+        ),
+        (
+            with(
+                "POST",
+                "https://ecs.us-east-1.amazonaws.com/",
+                &[
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    (
+                        "X-Amz-Target",
+                        "AmazonEC2ContainerServiceV20141113.UpdateService",
+                    ),
+                ],
+                r#"{"cluster":"prod","service":"api","desiredCount":4}"#,
+            ),
+            Allow,
+            "http.aws.write",
+        ),
+        (
+            bare(
+                "POST",
+                "https://api.render.com/v1/services/srv-abc123456/suspend",
+            ),
+            Ask,
+            "http.availability.suspend",
+        ),
+        (
+            bare(
+                "POST",
+                "https://api.render.com/v1/services/srv-abc123456/resume",
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            json(
+                "PATCH",
+                "https://api.cloudflare.com/client/v4/zones/z1/settings/ssl",
+                r#"{"value":"\u006fff"}"#,
+            ),
+            Ask,
+            "http.security.off",
+        ),
+        (
+            json(
+                "PATCH",
+                "https://api.cloudflare.com/client/v4/zones/z1/settings/ssl",
+                r#"{"value":"strict"}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            json(
+                "PATCH",
+                "https://api.vercel.com/v9/projects/web",
+                r#"{"ssoProtection":null}"#,
+            ),
+            Ask,
+            "http.security.off",
+        ),
+        (
+            json(
+                "PATCH",
+                "https://api.vercel.com/v9/projects/web",
+                r#"{"ssoProtection":{"deploymentType":"all"}}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            json(
+                "POST",
+                "https://api.linode.com/v4/linode/instances/48213902/rebuild",
+                r#"{"image":"linode/debian12"}"#,
+            ),
+            Ask,
+            "http.wipe.rebuild",
+        ),
+        (
+            bare(
+                "POST",
+                "https://api.linode.com/v4/linode/instances/48213902/reboot",
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            with(
+                "POST",
+                "https://logs.us-east-1.amazonaws.com/",
+                &[
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("X-Amz-Target", "Logs_20140328.PutRetentionPolicy"),
+                ],
+                r#"{"logGroupName":"/aws/cloudtrail","retentionInDays":1}"#,
+            ),
+            Ask,
+            "http.retention.cut",
+        ),
+        (
+            with(
+                "POST",
+                "https://logs.us-east-1.amazonaws.com/",
+                &[
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("X-Amz-Target", "Logs_20140328.PutRetentionPolicy"),
+                ],
+                r#"{"logGroupName":"/aws/cloudtrail","retentionInDays":90}"#,
+            ),
+            Allow,
+            "http.aws.write",
+        ),
+    ]);
+}
+
+#[test]
+fn access_opened_and_admins_made() {
+    use Decision::{Allow, Ask};
+    exact(&[
+        (
+            json(
+                "PATCH",
+                "https://console.neon.tech/api/v2/projects/p-12345678",
+                r#"{"project":{"settings":{"allowed_ips":{"ips":["0.0.0.0/0"]}}}}"#,
+            ),
+            Ask,
+            "http.access.open-to-world",
+        ),
+        (
+            json(
+                "PATCH",
+                "https://console.neon.tech/api/v2/projects/p-12345678",
+                r#"{"project":{"settings":{"allowed_ips":{"ips":["203.0.113.0/24"]}}}}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            json(
+                "PUT",
+                "https://api.linode.com/v4/networking/firewalls/55123/rules",
+                r#"{"inbound_policy":"ACCEPT","inbound":[]}"#,
+            ),
+            Ask,
+            "http.access.open-to-world",
+        ),
+        (
+            json(
+                "PUT",
+                "https://api.linode.com/v4/networking/firewalls/55123/rules",
+                r#"{"inbound_policy":"DROP","inbound":[]}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            with(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    AWS_SIGNED,
+                ],
+                "Action=AuthorizeSecurityGroupIngress&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F1&IpPermissions.1.IpRanges.2.CidrIp=128.0.0.0%2F1",
+            ),
+            Ask,
+            "http.aws.security.open-ingress",
+        ),
+        (
+            with(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    AWS_SIGNED,
+                ],
+                "Action=AuthorizeSecurityGroupIngress&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0%2F9&IpPermissions.1.IpRanges.2.CidrIp=10.128.0.0%2F9",
+            ),
+            Allow,
+            "http.aws.write",
+        ),
+        (
+            json(
+                "PUT",
+                "https://api.github.com/orgs/acme/memberships/new-hire",
+                r#"{"role":"admin"}"#,
+            ),
+            Ask,
+            "http.exposure.admin-grant",
+        ),
+        (
+            json(
+                "PUT",
+                "https://api.github.com/orgs/acme/memberships/new-hire",
+                r#"{"role":"member"}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            json(
+                "POST",
+                "https://api.heroku.com/apps/prod/collaborators",
+                r#"{"user":"someone@example.net","silent":true}"#,
+            ),
+            Ask,
+            "http.access.collaborator",
+        ),
+        (
+            json(
+                "PUT",
+                "https://api.github.com/repos/acme/svc/collaborators/jdoe",
+                r#"{"permission":"pull"}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            json(
+                "PUT",
+                "https://management.azure.com/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments/r1?api-version=2022-04-01",
+                r#"{"properties":{"roleDefinitionId":"/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635","principalId":"p"}}"#,
+            ),
+            Ask,
+            "http.azure.role.admin",
+        ),
+        (
+            json(
+                "PUT",
+                "https://management.azure.com/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments/r1?api-version=2022-04-01",
+                r#"{"properties":{"roleDefinitionId":"/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7","principalId":"p"}}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            json(
+                "POST",
+                "https://es.internal:9200/_security/user/x",
+                r#"{"password":"p","roles":["superuser"]}"#,
+            ),
+            Ask,
+            "http.exposure.admin-grant",
+        ),
+        (
+            json(
+                "POST",
+                "https://es.internal:9200/_security/user/x",
+                r#"{"password":"p","roles":["viewer"]}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            json(
+                "POST",
+                "https://vault.internal:8200/v1/auth/token/create",
+                r#"{"policies":["root"]}"#,
+            ),
+            Ask,
+            "http.vault.token.root",
+        ),
+        (
+            json(
+                "POST",
+                "https://vault.internal:8200/v1/auth/token/create",
+                r#"{"policies":["app-read"],"ttl":"1h"}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            bare(
+                "POST",
+                "https://vault.internal:8200/v1/sys/leases/revoke-prefix/auth/",
+            ),
+            Ask,
+            "http.vault.revoke-all",
+        ),
+        (
+            json(
+                "POST",
+                "https://vault.internal:8200/v1/sys/leases/revoke",
+                r#"{"lease_id":"database/creds/app/abc123"}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            with(
+                "POST",
+                "https://iam.amazonaws.com/",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    AWS_SIGNED,
+                ],
+                "Action=CreateAccessKey&UserName=root-admin&Version=2010-05-08",
+            ),
+            Ask,
+            "http.aws.iam.admin-key",
+        ),
+        (
+            with(
+                "POST",
+                "https://iam.amazonaws.com/",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    AWS_SIGNED,
+                ],
+                "Action=CreateAccessKey&UserName=ci-deployer&Version=2010-05-08",
+            ),
+            Allow,
+            "http.aws.write",
+        ),
+    ]);
+}
+
+#[test]
+fn protection_removed() {
+    use Decision::{Allow, Ask};
+    exact(&[
+        (
+            form(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/",
+                "Action=ModifyInstanceAttribute&InstanceId=i-1&DisableApiTermination.Value=false&Version=2016-11-15",
+            ),
+            Ask,
+            "http.protection.off",
+        ),
+        (
+            form(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/",
+                "Action=ModifyInstanceAttribute&InstanceId=i-1&DisableApiTermination.Value=true&Version=2016-11-15",
+            ),
+            Allow,
+            "http.aws.write",
+        ),
+        (
+            json(
+                "POST",
+                "https://vault.internal:8200/v1/transit/keys/orders/config",
+                r#"{"deletion_allowed":true}"#,
+            ),
+            Ask,
+            "http.protection.off",
+        ),
+        (
+            json(
+                "POST",
+                "https://vault.internal:8200/v1/transit/keys/orders/config",
+                r#"{"deletion_allowed":false}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            bare("DELETE", "https://backups.s3.amazonaws.com/?replication"),
+            Ask,
+            "http.s3.replication.removed",
+        ),
+        (
+            bare("DELETE", "https://backups.s3.amazonaws.com/?tagging"),
+            Allow,
+            "http.s3.bucket.subresource-delete",
+        ),
+        (
+            with(
+                "PUT",
+                "https://backups.s3.amazonaws.com/?ownershipControls",
+                &[("Content-Type", "application/xml")],
+                "<OwnershipControls><Rule><ObjectOwnership>ObjectWriter</ObjectOwnership></Rule></OwnershipControls>",
+            ),
+            Ask,
+            "http.s3.acls.enabled",
+        ),
+        (
+            with(
+                "PUT",
+                "https://backups.s3.amazonaws.com/?ownershipControls",
+                &[("Content-Type", "application/xml")],
+                "<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>",
+            ),
+            Allow,
+            "http.write",
+        ),
+    ]);
+}
+
+#[test]
+fn batch_deletes_inside_bodies() {
+    use Decision::{Allow, Ask};
+    let dynamo = |body: &str| {
+        with(
+            "POST",
+            "https://dynamodb.us-east-1.amazonaws.com/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.0"),
+                ("X-Amz-Target", "DynamoDB_20120810.BatchWriteItem"),
+            ],
+            body,
+        )
+    };
+    let upstash = |body: &str| json("POST", "https://eu1-cat-1.upstash.io", body);
+    exact(&[
+        (
+            json(
+                "POST",
+                "https://api.cloudflare.com/client/v4/zones/z1/dns_records/batch",
+                r#"{"posts":[{"type":"TXT","name":"a","content":"ok"}],"deletes":[{"id":"r1"},{"id":"r2"}]}"#,
+            ),
+            Ask,
+            "http.batch.delete",
+        ),
+        (
+            json(
+                "POST",
+                "https://api.cloudflare.com/client/v4/zones/z1/dns_records/batch",
+                r#"{"posts":[{"type":"TXT","name":"a","content":"ok"}]}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            dynamo(
+                r#"{"RequestItems":{"Users":[{"DeleteRequest":{"Key":{"pk":{"S":"1"}}}},{"DeleteRequest":{"Key":{"pk":{"S":"2"}}}}]}}"#,
+            ),
+            Ask,
+            "http.batch.delete",
+        ),
+        (
+            dynamo(
+                r#"{"RequestItems":{"Users":[{"PutRequest":{"Item":{"pk":{"S":"1"}}}},{"PutRequest":{"Item":{"pk":{"S":"2"}}}}]}}"#,
+            ),
+            Allow,
+            "http.aws.write",
+        ),
+        (
+            with(
+                "POST",
+                "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1/rrset/",
+                &[("Content-Type", "application/xml")],
+                "<ChangeResourceRecordSetsRequest><ChangeBatch><Changes><Change><Action>DELETE</Action><ResourceRecordSet><Name>a.</Name></ResourceRecordSet></Change><Change><Action>DELETE</Action><ResourceRecordSet><Name>b.</Name></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>",
+            ),
+            Ask,
+            "http.batch.delete",
+        ),
+        (
+            with(
+                "POST",
+                "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1/rrset/",
+                &[("Content-Type", "application/xml")],
+                "<ChangeResourceRecordSetsRequest><ChangeBatch><Changes><Change><Action>UPSERT</Action><ResourceRecordSet><Name>a.</Name></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>",
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            with(
+                "POST",
+                "https://uploads.s3.amazonaws.com/?delete",
+                &[("Content-Type", "application/xml")],
+                "<Delete><Object><Key>tmp/upload-1.part</Key></Object></Delete>",
+            ),
+            Allow,
+            "http.write",
+        ),
+        (
+            with(
+                "POST",
+                "https://uploads.s3.amazonaws.com/?delete",
+                &[("Content-Type", "application/xml")],
+                "<Delete><Object><Key>invoices/2024.pdf</Key></Object></Delete>",
+            ),
+            Ask,
+            "http.s3.objects.delete",
+        ),
+        (
+            upstash(
+                r#"["EVAL","for _,k in ipairs(redis.call('KEYS','*')) do redis.call('DEL',k) end","0"]"#,
+            ),
+            Ask,
+            "http.redis.bulk-delete",
+        ),
+        (
+            upstash(r#"["EVAL","return redis.call('DEL',KEYS[1])","1","session:1"]"#),
+            Allow,
+            "http.write",
+        ),
+        (
+            upstash(r#"["UNLINK","s:1","s:2","s:3","s:4","s:5","s:6","s:7","s:8","s:9"]"#),
+            Ask,
+            "http.redis.bulk-delete",
+        ),
+        (upstash(r#"["UNLINK","s:1","s:2"]"#), Allow, "http.write"),
+        (
+            json(
+                "POST",
+                "https://es.internal:9200/logs-*/_delete_by_query",
+                r#"{"query":{"range":{"@timestamp":{"lte":"now"}}}}"#,
+            ),
+            Ask,
+            "http.search.delete-by-query",
+        ),
+        (
+            json(
+                "POST",
+                "https://es.internal:9200/logs-*/_delete_by_query",
+                r#"{"query":{"range":{"@timestamp":{"lt":"now-90d"}}}}"#,
+            ),
+            Allow,
+            "http.write",
+        ),
+    ]);
+}
+
+#[test]
+fn evasions_by_action_method_override_and_fake_dry_runs() {
+    use Decision::{Allow, Ask};
+    let k8s = "https://k8s.internal:6443/api/v1/namespaces/production";
+    exact(&[
+        (
+            with(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/?Action=DescribeInstances&Version=2016-11-15",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    AWS_SIGNED,
+                ],
+                "Action=TerminateInstances&InstanceId.1=i-1&Version=2016-11-15",
+            ),
+            Ask,
+            "http.aws.delete",
+        ),
+        (
+            with(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/?Action=DescribeInstances&Version=2016-11-15",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    AWS_SIGNED,
+                ],
+                "Action=DescribeVolumes&Version=2016-11-15",
+            ),
+            Allow,
+            "http.aws.write",
+        ),
+        (
+            bare(
+                "GET",
+                "https://compute.googleapis.com/compute/v1/projects/p/zones/z/disks/d?%24method=DELETE",
+            ),
+            Ask,
+            "http.gcp.delete",
+        ),
+        (
+            bare(
+                "GET",
+                "https://compute.googleapis.com/compute/v1/projects/p/zones/z/disks/d?fields=name",
+            ),
+            Allow,
+            "http.read",
+        ),
+        (
+            bare("DELETE", &format!("{k8s}#?dryRun=All")),
+            Ask,
+            "http.k8s.namespace.delete",
+        ),
+        (
+            bare("DELETE", &format!("{k8s}?dryrun=All")),
+            Ask,
+            "http.k8s.namespace.delete",
+        ),
+        (
+            json(
+                "DELETE",
+                k8s,
+                r#"{"kind":"DeleteOptions","apiVersion":"v1","dryRun":["All"]}"#,
+            ),
+            Allow,
+            "http.dry-run",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://api.render.com/v1/services/srv-abc123456?dryRun=true",
+            ),
+            Ask,
+            "http.render.delete",
+        ),
+        (
+            json(
+                "POST",
+                "https://app.terraform.io/api/v2/runs",
+                r#"{"data":{"type":"runs","attributes":{"is-destroy":true,"plan-only":true}}}"#,
+            ),
+            Allow,
+            "http.dry-run",
+        ),
+        (
+            json(
+                "POST",
+                "https://app.terraform.io/api/v2/runs",
+                r#"{"data":{"type":"runs","attributes":{"is-destroy":true}}}"#,
+            ),
+            Ask,
+            "http.wipe.flag",
+        ),
+        (
+            json(
+                "POST",
+                "https://bigquery.googleapis.com/bigquery/v2/projects/p/queries",
+                r#"{"query":"DELETE FROM analytics.events WHERE true","useLegacySql":false,"dryRun":true}"#,
+            ),
+            Allow,
+            "http.dry-run",
+        ),
+    ]);
+    // The same query without the dry run runs: the SQL classifier's judgement stands.
+    check(&[(
+        json(
+            "POST",
+            "https://bigquery.googleapis.com/bigquery/v2/projects/p/queries",
+            r#"{"query":"DELETE FROM analytics.events WHERE true","useLegacySql":false}"#,
+        ),
+        true,
+    )]);
+}
+
+#[test]
+fn postgrest_filters_on_any_host() {
+    use Decision::{Allow, Ask};
+    exact(&[
+        (
+            bare(
+                "DELETE",
+                "https://api.acme.io/profiles?id=neq.00000000-0000-0000-0000-000000000000",
+            ),
+            Ask,
+            "http.postgrest.unfiltered",
+        ),
+        (
+            bare("DELETE", "https://api.acme.io/orders?id=eq.1234"),
+            Allow,
+            "http.postgrest.filtered",
+        ),
+        (
+            bare("DELETE", "https://api.acme.io/todos?created_at=lt.infinity"),
+            Ask,
+            "http.postgrest.unfiltered",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://api.acme.io/webhook_events?received_at=lt.2025-03-01T00:00:00Z",
+            ),
+            Allow,
+            "http.postgrest.filtered",
+        ),
+        (
+            bare("DELETE", "https://api.acme.io/orders?id=not.eq.-1"),
+            Ask,
+            "http.postgrest.unfiltered",
+        ),
+        (
+            json("PATCH", "https://api.acme.io/accounts", r#"{"balance":0}"#),
+            Ask,
+            "http.postgrest.unfiltered",
+        ),
+        (
+            json(
+                "PATCH",
+                "https://api.acme.io/accounts?id=eq.4",
+                r#"{"balance":0}"#,
+            ),
+            Allow,
+            "http.postgrest.filtered",
+        ),
+    ]);
+}
+
+#[test]
+fn sql_parameters_are_bound_and_clickhouse_inserts_read() {
+    use Decision::Allow;
+    check(&[
+        (
+            json(
+                "POST",
+                "https://ep-1.us-east-2.aws.neon.tech/sql",
+                r#"{"query":"DELETE FROM sessions WHERE $1 = $1","params":[1]}"#,
+            ),
+            true,
+        ),
+        (
+            json(
+                "POST",
+                "https://ep-1.us-east-2.aws.neon.tech/sql",
+                r#"{"query":"DELETE FROM sessions WHERE id = $1","params":[42]}"#,
+            ),
+            false,
+        ),
+        (
+            req(
+                "POST",
+                "https://ch.internal:8443/?query=INSERT%20INTO%20t%20FORMAT%20JSONEachRow%3B%20DROP%20TABLE%20t",
+                JSON,
+                r#"{"a":1}"#,
+            ),
+            true,
+        ),
+    ]);
+    exact(&[(
+        req(
+            "POST",
+            "https://ch.internal:8443/?query=INSERT%20INTO%20analytics.events%20FORMAT%20JSONEachRow",
+            JSON,
+            r#"{"event_date":"2025-06-01"}"#,
+        ),
+        Allow,
+        "http.sql.insert-dialect",
+    )]);
+}
+
+#[test]
+fn single_sub_resources_judged_by_what_they_are() {
+    use Decision::{Allow, Ask, Deny};
+    exact(&[
+        (
+            bare(
+                "DELETE",
+                "https://api.render.com/v1/env-groups/evg-abc123456",
+            ),
+            Ask,
+            "http.render.delete",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://api.github.com/orgs/acme/packages/container/api/versions/98765432",
+            ),
+            Ask,
+            "http.github.package.delete",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://backup.us-east-1.amazonaws.com/backup-vaults/v/recovery-points/arn%3Aaws%3Aec2%3Aus-east-1%3A%3Asnapshot%2Fsnap-0abc123",
+            ),
+            Deny,
+            "http.generic.backup.delete",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://api.digitalocean.com/v2/domains/acme.com/records/3352896",
+            ),
+            Allow,
+            "http.digitalocean.dns-record.delete",
+        ),
+        (
+            bare("DELETE", "https://api.digitalocean.com/v2/domains/acme.com"),
+            Ask,
+            "http.digitalocean.delete",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://dns.hetzner.com/api/v1/records/5a1b2c3d4e5f6a7b8c9d0e1f",
+            ),
+            Allow,
+            "http.generic.delete.record",
+        ),
+        (
+            json(
+                "DELETE",
+                "https://es.internal:9200/_pit",
+                r#"{"id":"46To"}"#,
+            ),
+            Allow,
+            "http.search.document.delete",
+        ),
+        (
+            bare("DELETE", "https://es.internal:9200/orders"),
+            Ask,
+            "http.search.index.delete",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://storage.googleapis.com/storage/v1/b/uploads/o/tmp%2Fupload-7f3a.part",
+            ),
+            Allow,
+            "http.s3.object.scratch-delete",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://storage.googleapis.com/storage/v1/b/uploads/o/invoices%2F2024.pdf",
+            ),
+            Ask,
+            "http.s3.object.delete",
+        ),
+        (
+            json(
+                "POST",
+                "https://cloudresourcemanager.googleapis.com/v1/projects/p:getIamPolicy",
+                "{}",
+            ),
+            Allow,
+            "http.gcp.read-verb",
+        ),
+        (
+            json(
+                "POST",
+                "https://cloudresourcemanager.googleapis.com/v1/projects/p:setIamPolicy",
+                "{}",
+            ),
+            Ask,
+            "http.protection.off",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://app-default-rtdb.firebaseio.com/carts/u42/items/i7.json",
+            ),
+            Allow,
+            "http.firebase.leaf.delete",
+        ),
+        (
+            bare(
+                "DELETE",
+                "https://app-default-rtdb.firebaseio.com/carts.json",
+            ),
+            Ask,
+            "http.firebase.node.delete",
+        ),
+    ]);
+}
