@@ -183,6 +183,24 @@ impl Default for Environments {
 }
 
 impl Environments {
+    /// Like [`Environments::resolve`], ignoring disposable environments: for hints that may be
+    /// free text (a JSON body, a description) and so must not make a resource look throwaway.
+    pub fn resolve_lasting<'h>(
+        &self,
+        hints: impl IntoIterator<Item = &'h str>,
+    ) -> (Environment, Option<String>) {
+        let lasting = Environments {
+            declared: self
+                .declared
+                .iter()
+                .filter(|e| !e.disposable)
+                .cloned()
+                .collect(),
+            default: self.default.clone(),
+        };
+        lasting.resolve(hints)
+    }
+
     /// The environment the hints point at, and the hint that decided it.
     pub fn resolve<'h>(
         &self,

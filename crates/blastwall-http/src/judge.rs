@@ -162,7 +162,23 @@ pub(crate) fn classify(
         .iter()
         .chain(judge.extra_hints.iter())
         .map(String::as_str);
-    let (environment, _) = ctx.environments.resolve(hints);
+    let (mut environment, _) = ctx.environments.resolve(hints.clone());
+    // Body strings are free text (`"comment": "temp"`): only the host, path and query may make
+    // a resource look throwaway.
+    if ctx.environments.is_disposable(&environment) {
+        let named = view
+            .hosts
+            .iter()
+            .map(String::as_str)
+            .chain([view.path.as_str()])
+            .chain(view.query.iter().map(|p| p.value.text.as_str()));
+        if !ctx
+            .environments
+            .is_disposable(&ctx.environments.resolve(named).0)
+        {
+            environment = ctx.environments.resolve_lasting(hints).0;
+        }
+    }
     let mut actions: Vec<Action> = judge
         .verdicts
         .into_iter()

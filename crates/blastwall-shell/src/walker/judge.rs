@@ -132,10 +132,28 @@ impl Walker<'_> {
             .chain(f.hints.iter().cloned())
             .chain(cwd.iter().cloned())
             .collect();
-        let (environment, _) = self
+        let (mut environment, _) = self
             .ctx
             .environments
             .resolve(hints.iter().map(String::as_str));
+        // Free text (`--description temp`, `-m "tmp fix"`) says nothing about what is destroyed:
+        // a resource is throwaway only when a name outside such text says so.
+        if self.ctx.environments.is_disposable(&environment) {
+            let named: Vec<&str> = names_outside_free_text(&inv.args)
+                .chain(f.hints.iter().map(String::as_str))
+                .collect();
+            if !self
+                .ctx
+                .environments
+                .is_disposable(&self.ctx.environments.resolve(named.iter().copied()).0)
+            {
+                environment = self
+                    .ctx
+                    .environments
+                    .resolve_lasting(hints.iter().map(String::as_str))
+                    .0;
+            }
+        }
         let raw = match self.root.get(span.start..span.end) {
             Some(s) if f.base.is_some() && !s.is_empty() => s.to_owned(),
             _ => std::iter::once(inv.program.as_str())
@@ -337,4 +355,38 @@ pub(crate) fn internal_error(input: &str, ctx: &Context) -> Action {
             span,
         },
     }
+}
+
+/// The resolved arguments that are not the value of a free-text option (a description, comment,
+/// message, note, title, label or tag).
+fn names_outside_free_text(args: &[Arg]) -> impl Iterator<Item = &str> {
+    let free_text = |t: &str| {
+        let t = t.trim_start_matches('-').to_ascii_lowercase();
+        let key = t.split('=').next().unwrap_or("");
+        [
+            "description",
+            "comment",
+            "message",
+            "note",
+            "title",
+            "label",
+            "tag",
+            "body",
+            "reason",
+            "summary",
+            "notes",
+            "annotation",
+            "m",
+        ]
+        .iter()
+        .any(|k| key == *k || key.ends_with(&format!("-{k}")) || key.ends_with(&format!("_{k}")))
+    };
+    args.iter().enumerate().filter_map(move |(i, a)| {
+        let after_free_text = i > 0
+            && args[i - 1].text.starts_with('-')
+            && !args[i - 1].text.contains('=')
+            && free_text(&args[i - 1].text);
+        let is_free_text = a.text.starts_with('-') && a.text.contains('=') && free_text(&a.text);
+        (a.resolved && !after_free_text && !is_free_text).then_some(a.text.as_str())
+    })
 }
