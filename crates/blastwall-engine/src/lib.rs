@@ -32,8 +32,10 @@ pub struct Request {
     /// The SQL text, for `tool = "sql"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
-    /// The SQL dialect: `postgres` (the default) or `mysql`; both are read by PostgreSQL's
-    /// parser, which also opens MySQL's executable comments and backtick identifiers.
+    /// The SQL dialect: `postgres` (the default), `mysql` or `sqlite`. The SQL classifier reads
+    /// every one the same way (PostgreSQL's parser first, then MySQL's and SQLite's syntax), so a
+    /// statement gets the same decision whichever dialect is named, as it does from `sqlite3` or
+    /// `mysql` on the command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialect: Option<String>,
     /// The HTTP method, for `tool = "http"` (default `GET`).
@@ -125,7 +127,7 @@ impl Request {
 pub enum RequestError {
     #[error("unknown tool `{0}`: blastwall judges `shell`, `sql` and `http` actions")]
     UnknownTool(String),
-    #[error("unknown SQL dialect `{0}`: blastwall reads `postgres` and `mysql`")]
+    #[error("unknown SQL dialect `{0}`: blastwall reads `postgres`, `mysql` and `sqlite`")]
     UnknownDialect(String),
     #[error("a `{0}` action needs the field `{1}`")]
     MissingField(&'static str, &'static str),
@@ -283,7 +285,10 @@ impl Engine {
             ),
             "sql" => {
                 match req.dialect.as_deref() {
-                    None | Some("postgres" | "postgresql" | "mysql" | "mariadb") => {}
+                    None
+                    | Some(
+                        "postgres" | "postgresql" | "mysql" | "mariadb" | "sqlite" | "sqlite3",
+                    ) => {}
                     Some(other) => return Err(RequestError::UnknownDialect(other.to_owned())),
                 }
                 (
@@ -346,5 +351,41 @@ impl Engine {
             ..Context::default()
         };
         self.decide_input(language, input, &ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_dialect(sql: &str, dialect: &str) -> Request {
+        Request {
+            dialect: Some(dialect.into()),
+            ..Request::sql(sql)
+        }
+    }
+
+    #[test]
+    fn sqlite_is_a_dialect_judged_like_the_others() {
+        let engine = Engine::embedded();
+        let decision = |req: &Request| engine.check(req, Door::Check).map(|(v, _)| v.decision);
+        assert_eq!(
+            decision(&with_dialect("PRAGMA table_info(users);", "sqlite")),
+            Ok(Decision::Allow)
+        );
+        assert_ne!(
+            decision(&with_dialect("PRAGMA writable_schema = ON;", "sqlite")),
+            Ok(Decision::Allow)
+        );
+        // The same text gets the same decision whichever dialect is named.
+        let sql = "DELETE FROM messages;";
+        assert_eq!(
+            decision(&with_dialect(sql, "sqlite")),
+            decision(&with_dialect(sql, "postgres"))
+        );
+        assert_eq!(
+            decision(&with_dialect("SELECT 1", "oracle")),
+            Err(RequestError::UnknownDialect("oracle".into()))
+        );
     }
 }

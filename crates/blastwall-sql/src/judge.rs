@@ -3,9 +3,11 @@
 //!
 //! The judge walks statements as the server would run them: a data-modifying CTE inside a
 //! SELECT, the statement inside `EXPLAIN ANALYZE` or `PREPARE`/`EXECUTE`, the SQL a `DO` block or
-//! `dblink` runs, and work that a later `ROLLBACK` undoes. It never connects to a database: what
-//! only the server could know (a prepared statement from elsewhere, SQL built at run time) is
-//! judged as unknown, which the rules send to a human.
+//! `dblink` runs, the body of a function or the actions of a rule (judged when created: they run
+//! whenever called or triggered), parameters an `EXECUTE` binds, and work that a later
+//! `ROLLBACK` undoes. It never connects to a database: what only the server could know (a
+//! prepared statement from elsewhere, SQL built at run time) is judged as unknown, which the
+//! rules send to a human.
 
 use std::collections::{HashMap, HashSet};
 
@@ -43,15 +45,125 @@ pub(crate) struct Judge<'a> {
     /// Tables created earlier in the same input: dropping them loses nothing that existed.
     created: HashSet<String>,
     /// Prepared statements of this input and what they do.
-    prepared: HashMap<String, Vec<Hit>>,
+    prepared: HashMap<String, Prepared>,
+    /// The text of the top-level statement being judged (a PREPARE keeps it for EXECUTE).
+    statement_text: String,
     /// Index in `hits` where the open transaction began.
     transaction_start: Option<usize>,
     /// Actions judged by another language's classifier, by the index of their placeholder hit.
     foreign: Vec<(usize, Action)>,
     /// Functions and procedures created earlier in the same input: name → (language, body).
-    functions: HashMap<String, (String, String)>,
+    functions: HashMap<String, Function>,
     /// Function bodies being judged, so a recursive function is judged once.
     calling: HashSet<String>,
+}
+
+/// Byte ranges of the statements of `sql`, split at each `;` outside literals and comments, or
+/// `None` when the text cannot be scanned (an unterminated literal).
+fn split_statements(sql: &str) -> Option<Vec<(usize, usize)>> {
+    let tokens = pg_query::scan_tokens(sql).ok()?;
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut push = |start: usize, end: usize| {
+        let (s, e) = trim(sql, start, end);
+        if sql.get(s..e).is_some_and(|t| !t.trim().is_empty()) {
+            pieces.push((s, e));
+        }
+    };
+    for t in tokens {
+        if t.token == protobuf::Token::Ascii59 as i32 {
+            let at = usize::try_from(t.start).ok()?;
+            push(start, at);
+            start = at + 1;
+        }
+    }
+    push(start, sql.len());
+    Some(pieces)
+}
+
+/// A statement prepared by the input: what it does, and its text for binding parameters.
+#[derive(Clone)]
+struct Prepared {
+    hits: Vec<Hit>,
+    text: String,
+}
+
+/// The SQL literals of `EXECUTE p('%', 3)`, or `None` when one is not a literal.
+fn literal_params(params: &[pg_query::Node]) -> Option<Vec<String>> {
+    if params.is_empty() {
+        return None;
+    }
+    params
+        .iter()
+        .map(|p| {
+            let node = match p.node.as_ref()? {
+                NodeEnum::TypeCast(t) => t.arg.as_ref()?.node.as_ref()?,
+                other => other,
+            };
+            let NodeEnum::AConst(c) = node else {
+                return None;
+            };
+            if c.isnull {
+                return Some("NULL".to_owned());
+            }
+            Some(match c.val.as_ref()? {
+                Val::Sval(s) => format!("'{}'", s.sval.replace('\'', "''")),
+                Val::Ival(i) => i.ival.to_string(),
+                Val::Fval(f) => f.fval.clone(),
+                Val::Boolval(b) => b.boolval.to_string(),
+                Val::Bsval(b) => format!("B'{}'", b.bsval.trim_start_matches(['b', 'B'])),
+            })
+        })
+        .collect()
+}
+
+/// `text` with each `$n` outside literals and comments replaced by the n-th value.
+fn bind_params(text: &str, values: &[String]) -> Option<String> {
+    let tokens = pg_query::scan_tokens(text).ok()?;
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for t in tokens {
+        if t.token != protobuf::Token::Param as i32 {
+            continue;
+        }
+        let (start, end) = (usize::try_from(t.start).ok()?, usize::try_from(t.end).ok()?);
+        let n: usize = text.get(start + 1..end)?.parse().ok()?;
+        let Some(v) = n.checked_sub(1).and_then(|i| values.get(i)) else {
+            continue;
+        };
+        out.push_str(text.get(last..start)?);
+        out.push_str(v);
+        last = end;
+    }
+    out.push_str(text.get(last..)?);
+    Some(out)
+}
+
+/// A function or procedure created by the input.
+#[derive(Clone)]
+struct Function {
+    language: String,
+    body: String,
+    /// The `CREATE FUNCTION` statement as PostgreSQL prints it, for PL/pgSQL's parser, which
+    /// checks the body against the signature (`RETURN NEW` needs `RETURNS trigger`).
+    definition: Option<String>,
+    /// Whether it returns `trigger` or `event_trigger` (its body sees `NEW`, `OLD`, `TG_OP`).
+    trigger: bool,
+}
+
+/// `CREATE FUNCTION …` printed back from its parse tree.
+fn deparse_function(c: &protobuf::CreateFunctionStmt) -> Option<String> {
+    let tree = protobuf::ParseResult {
+        version: 180_000,
+        stmts: vec![protobuf::RawStmt {
+            stmt: Some(Box::new(pg_query::Node {
+                node: Some(NodeEnum::CreateFunctionStmt(Box::new(c.clone()))),
+            })),
+            stmt_location: 0,
+            stmt_len: 0,
+        }],
+    };
+    pg_query::deparse(&tree, pg_query::DeparseOptions::default()).ok()
 }
 
 /// One SQL text being judged: where its offsets land in the door's input.
@@ -75,6 +187,7 @@ impl<'a> Judge<'a> {
             env_hints: Vec::new(),
             created: HashSet::new(),
             prepared: HashMap::new(),
+            statement_text: String::new(),
             transaction_start: None,
             foreign: Vec::new(),
             functions: HashMap::new(),
@@ -137,9 +250,16 @@ impl<'a> Judge<'a> {
                     outer: span,
                     ..f.clone()
                 };
-                // Not PostgreSQL: perhaps MySQL (`SHOW …`, `DELETE … LIMIT`, `MODIFY`).
+                // Not PostgreSQL: perhaps MySQL (`SHOW …`, `DELETE … LIMIT`, `MODIFY`) or SQLite
+                // (`INSERT OR IGNORE`, `PRAGMA`), as a whole, or statement by statement.
                 let unquoted = prepare(sql, false);
                 if unquoted.metas.is_empty() && crate::mysql::judge(self, &unquoted.sql, &frame) {
+                    return;
+                }
+                if self.statement_by_statement(&unquoted, f) {
+                    return;
+                }
+                if unquoted.metas.is_empty() && crate::admin::judge(self, &unquoted.sql, &frame) {
                     return;
                 }
                 let why = parse_error(&e);
@@ -174,6 +294,7 @@ impl<'a> Judge<'a> {
                 ..f.clone()
             };
             let before = self.hits.len();
+            self.statement_text = (*text).to_owned();
             if let Some(n) = node.node.as_ref() {
                 self.statement(n, local.start, &frame);
             }
@@ -195,6 +316,29 @@ impl<'a> Judge<'a> {
         for meta in metas {
             self.meta(meta, &stmts, f);
         }
+    }
+
+    /// Judges each statement of a text that does not parse as a whole (`PRAGMA foreign_keys =
+    /// OFF; DELETE FROM t`) on its own; `false` when it holds only one.
+    fn statement_by_statement(&mut self, prepared: &crate::prepare::Prepared, f: &Frame) -> bool {
+        let Some(pieces) = split_statements(&prepared.sql) else {
+            return false;
+        };
+        if pieces.len() < 2 {
+            return false;
+        }
+        for (start, end) in pieces {
+            let frame = Frame {
+                base: f.base.map(|b| b + start),
+                outer: self.span(f, start, end),
+                ..f.clone()
+            };
+            self.text(&prepared.sql[start..end], &frame);
+        }
+        for meta in &prepared.metas {
+            self.meta(meta, &[], f);
+        }
+        true
     }
 
     fn statement(&mut self, node: &NodeEnum, at: usize, f: &Frame) {
@@ -309,14 +453,79 @@ impl<'a> Judge<'a> {
                     "session_replication_role = replica".into();
             }
             NodeEnum::AlterSystemStmt(a) => {
-                let name = a
-                    .setstmt
+                if let Some(set) = a.setstmt.as_ref()
+                    && let Some(what) = risky_setting(set, true)
+                {
+                    let h = self.hit(what.rule(), span, f);
+                    h.why = format!("ALTER SYSTEM {what}");
+                    h.target = "every session".into();
+                    h.transactional = false;
+                }
+            }
+            NodeEnum::AlterDatabaseSetStmt(a) => {
+                if let Some(set) = a.setstmt.as_ref()
+                    && let Some(what) = risky_setting(set, false)
+                {
+                    let h = self.hit(what.rule(), span, f);
+                    h.why = format!("ALTER DATABASE {} SET {what}", a.dbname);
+                    h.target = format!("every session of the database `{}`", a.dbname);
+                }
+            }
+            NodeEnum::AlterDatabaseStmt(a) => {
+                for o in &a.options {
+                    let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else {
+                        continue;
+                    };
+                    let v = d.arg.as_deref().and_then(const_text).unwrap_or_default();
+                    let shut = match d.defname.as_str() {
+                        "connection_limit" => v.trim() == "0",
+                        "allow_connections" => {
+                            matches!(v.to_ascii_lowercase().as_str(), "false" | "off" | "0")
+                        }
+                        _ => false,
+                    };
+                    if shut {
+                        let h = self.hit("sql.server.lockout", span, f);
+                        h.target = format!("the database `{}`", a.dbname);
+                        h.why = format!("{} {v}", d.defname.replace('_', " ").to_uppercase());
+                    }
+                }
+            }
+            NodeEnum::AlterOwnerStmt(o) => {
+                let kind = ObjectType::try_from(o.object_type).unwrap_or(ObjectType::Undefined);
+                let name = o
+                    .relation
                     .as_ref()
-                    .map(|s| s.name.clone())
+                    .map(relation_name)
+                    .or_else(|| object_name_opt(o.object.as_deref()))
                     .unwrap_or_default();
-                let h = self.hit("sql.server.config", span, f);
-                h.why = format!("ALTER SYSTEM {name}");
-                h.transactional = false;
+                let owner = o
+                    .newowner
+                    .as_ref()
+                    .map(|r| r.rolename.clone())
+                    .unwrap_or_default();
+                let h = self.hit("sql.security.owner-change", span, f);
+                h.target = format!("the {} `{name}`", owned_kind(kind));
+                h.why = owner;
+            }
+            NodeEnum::AlterSeqStmt(a) => {
+                let restart = a.options.iter().find_map(|o| match o.node.as_ref()? {
+                    NodeEnum::DefElem(d) if d.defname == "restart" => Some(
+                        d.arg
+                            .as_deref()
+                            .and_then(const_text)
+                            .map_or_else(|| "RESTART".to_owned(), |v| format!("RESTART WITH {v}")),
+                    ),
+                    _ => None,
+                });
+                if let Some(why) = restart {
+                    let h = self.hit("sql.sequence.restart", span, f);
+                    h.target = format!(
+                        "`{}`",
+                        a.sequence.as_ref().map(relation_name).unwrap_or_default()
+                    );
+                    h.why = why;
+                }
             }
             NodeEnum::CopyStmt(c) => {
                 self.copy(c, span, f);
@@ -346,20 +555,35 @@ impl<'a> Judge<'a> {
                     self.statement(inner, at, &frame);
                     // Preparing runs nothing; the hits belong to each EXECUTE.
                     let hits = self.hits.split_off(before);
-                    self.prepared.insert(p.name.to_ascii_lowercase(), hits);
+                    let prepared = Prepared {
+                        hits,
+                        text: self.statement_text.clone(),
+                    };
+                    self.prepared.insert(p.name.to_ascii_lowercase(), prepared);
                 }
             }
             NodeEnum::ExecuteStmt(e) => match self.prepared.get(&e.name.to_ascii_lowercase()) {
-                Some(hits) => {
-                    let hits: Vec<Hit> = hits
-                        .iter()
-                        .cloned()
-                        .map(|mut h| {
+                Some(prepared) => {
+                    let bound = literal_params(&e.params)
+                        .and_then(|values| bind_params(&prepared.text, &values));
+                    let hits: Vec<Hit> = prepared.hits.clone();
+                    match bound {
+                        // With its parameters in place, `LIKE $1` executed with '%' is judged
+                        // as `LIKE '%'`.
+                        Some(sql) if f.depth < MAX_NESTING => {
+                            let frame = Frame {
+                                base: None,
+                                outer: span,
+                                depth: f.depth + 1,
+                                via: push(&f.via, &format!("EXECUTE {}", e.name)),
+                            };
+                            self.prepared_with_values(&sql, &frame);
+                        }
+                        _ => self.hits.extend(hits.into_iter().map(|mut h| {
                             h.span = span;
                             h
-                        })
-                        .collect();
-                    self.hits.extend(hits);
+                        })),
+                    }
                 }
                 None => self.hit("sql.prepared.unknown", span, f).target = format!("`{}`", e.name),
             },
@@ -416,6 +640,20 @@ impl<'a> Judge<'a> {
                 self.hit("sql.server.config", span, f).why =
                     format!("ALTER ROLE ALL SET {name}, for every role");
             }
+            NodeEnum::AlterRoleSetStmt(a) => {
+                let role = a
+                    .role
+                    .as_ref()
+                    .map(|r| r.rolename.clone())
+                    .unwrap_or_default();
+                if let Some(set) = a.setstmt.as_ref()
+                    && let Some(what) = risky_setting(set, false)
+                {
+                    let h = self.hit(what.rule(), span, f);
+                    h.why = format!("ALTER ROLE {role} SET {what}");
+                    h.target = format!("every session of the role `{role}`");
+                }
+            }
             NodeEnum::CreateStmt(c) => {
                 if let Some(r) = &c.relation {
                     self.created.insert(relation_key(r));
@@ -466,9 +704,35 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// Judges the statement of a `PREPARE` whose parameters were replaced by the values an
+    /// `EXECUTE` gives.
+    fn prepared_with_values(&mut self, sql: &str, f: &Frame) {
+        let Ok(parsed) = pg_query::parse(sql, 0) else {
+            return;
+        };
+        for raw in &parsed.protobuf.stmts {
+            if let Some(NodeEnum::PrepareStmt(p)) = raw.stmt.as_ref().and_then(|s| s.node.as_ref())
+                && let Some(inner) = p.query.as_ref().and_then(|q| q.node.as_ref())
+            {
+                self.statement(inner, 0, f);
+            }
+        }
+    }
+
     /// Walks every node of a statement for data-modifying statements and server functions.
     fn walk(&mut self, node: &NodeEnum, at: usize, f: &Frame, skip_root: bool) {
         let nodes = node.nodes();
+        // `WITH` queries anywhere in the statement: a data-modifying CTE sees its siblings.
+        let ctes: Vec<(String, &NodeEnum)> = nodes
+            .iter()
+            .filter_map(|(n, _, _, _)| match n {
+                pg_query::NodeRef::CommonTableExpr(c) => Some((
+                    c.ctename.to_ascii_lowercase(),
+                    c.ctequery.as_ref()?.node.as_ref()?,
+                )),
+                _ => None,
+            })
+            .collect();
         for (i, (n, _, _, _)) in nodes.iter().enumerate() {
             if i == 0 && skip_root {
                 continue;
@@ -478,71 +742,159 @@ impl<'a> Judge<'a> {
                     let table = d.relation.as_ref().map(relation_key).unwrap_or_default();
                     let joined_to_itself =
                         self_join(&table, &d.using_clause, d.where_clause.as_deref());
+                    let target = target_of(d.relation.as_ref(), &ctes, &[], &d.using_clause);
                     let write = Write {
                         rule: "sql.delete.unbounded",
                         operation: "DELETE",
                         relation: d.relation.as_ref(),
                         filter: d.where_clause.as_deref(),
-                        with: d.with_clause.as_ref(),
                     };
-                    self.row_write(write, joined_to_itself, f);
+                    self.row_write(write, target, joined_to_itself, f);
                 }
                 pg_query::NodeRef::UpdateStmt(u) => {
+                    let target =
+                        target_of(u.relation.as_ref(), &ctes, &u.target_list, &u.from_clause);
                     let write = Write {
                         rule: "sql.update.unbounded",
                         operation: "UPDATE",
                         relation: u.relation.as_ref(),
                         filter: u.where_clause.as_deref(),
-                        with: u.with_clause.as_ref(),
                     };
-                    self.row_write(write, None, f);
+                    self.row_write(write, target, None, f);
                 }
-                pg_query::NodeRef::MergeStmt(m) => {
-                    let on_everything = m
-                        .join_condition
-                        .as_ref()
-                        .and_then(|j| j.node.as_ref())
-                        .is_some_and(|j| crate::predicate::always_true(j, 0));
-                    let deletes = m.merge_when_clauses.iter().any(|w| {
-                        matches!(w.node.as_ref(), Some(NodeEnum::MergeWhenClause(c))
-                            if c.command_type == protobuf::CmdType::CmdDelete as i32)
-                    });
-                    let table = m.relation.as_ref().map(relation_key).unwrap_or_default();
-                    let itself = m
-                        .source_relation
-                        .as_ref()
-                        .map(|src| {
-                            self_join(
-                                &table,
-                                std::slice::from_ref(src),
-                                m.join_condition.as_deref(),
-                            )
-                        })
-                        .unwrap_or_default()
-                        .is_some();
-                    if itself {
-                        let h = self.hit("sql.update.unbounded", f.outer, f);
-                        h.target = m.relation.as_ref().map(relation_name).unwrap_or_default();
-                        h.why = "its MERGE matches the table against itself, so every row matches"
-                            .into();
-                        h.operation = "MERGE".into();
-                    }
-                    if on_everything && deletes {
-                        let h = self.hit("sql.delete.unbounded", f.outer, f);
-                        h.target = m.relation.as_ref().map(relation_name).unwrap_or_default();
-                        h.why = "its MERGE joins on a condition that is always true".into();
-                        h.operation = "MERGE".into();
-                    }
-                    self.catalog_write(m.relation.as_ref(), f);
+                pg_query::NodeRef::MergeStmt(m) => self.merge(m, &ctes, f),
+                pg_query::NodeRef::InsertStmt(i) => {
+                    self.catalog_write(i.relation.as_ref(), f);
+                    self.overwrite_from_itself(i, f);
                 }
-                pg_query::NodeRef::InsertStmt(i) => self.catalog_write(i.relation.as_ref(), f),
                 pg_query::NodeRef::SelectStmt(s) => {
                     if let Some(r) = s.into_clause.as_ref().and_then(|i| i.rel.as_ref()) {
                         self.created.insert(relation_key(r));
                     }
                 }
+                pg_query::NodeRef::RuleStmt(r) => self.rule(r, at, f),
                 pg_query::NodeRef::FuncCall(c) => self.call(c, at, f),
                 _ => {}
+            }
+        }
+    }
+
+    /// `MERGE INTO t USING s ON …`: every row of `t` is updated or deleted when the condition
+    /// matches them all and a `WHEN MATCHED` branch without a condition of its own does it.
+    fn merge(&mut self, m: &protobuf::MergeStmt, ctes: &[(String, &NodeEnum)], f: &Frame) {
+        let on = m.join_condition.as_ref().and_then(|j| j.node.as_ref());
+        let table = m.relation.as_ref().map(relation_key).unwrap_or_default();
+        let itself = m
+            .source_relation
+            .as_ref()
+            .and_then(|src| {
+                self_join(
+                    &table,
+                    std::slice::from_ref(src),
+                    m.join_condition.as_deref(),
+                )
+            })
+            .map(|_| "its MERGE matches the table against itself, so every row matches".to_owned());
+        let always = on
+            .is_some_and(|j| crate::predicate::always_true(j, 0))
+            .then(|| "its MERGE joins on a condition that is always true".to_owned());
+        let target = target_of(
+            m.relation.as_ref(),
+            ctes,
+            &[],
+            m.source_relation
+                .as_deref()
+                .map(std::slice::from_ref)
+                .unwrap_or(&[]),
+        );
+        let whole_join = on.and_then(|j| crate::predicate::merge_matches_every_row(j, &target));
+        if let Some(why) = itself.or(always).or(whole_join) {
+            for w in &m.merge_when_clauses {
+                let Some(NodeEnum::MergeWhenClause(c)) = w.node.as_ref() else {
+                    continue;
+                };
+                let matched = c.match_kind == protobuf::MergeMatchKind::MergeWhenMatched as i32;
+                if !matched || c.condition.is_some() {
+                    continue;
+                }
+                let rule = if c.command_type == protobuf::CmdType::CmdDelete as i32 {
+                    "sql.delete.unbounded"
+                } else if c.command_type == protobuf::CmdType::CmdUpdate as i32 {
+                    "sql.update.unbounded"
+                } else {
+                    continue;
+                };
+                let h = self.hit(rule, f.outer, f);
+                h.target = m.relation.as_ref().map(relation_name).unwrap_or_default();
+                h.why = why.clone();
+                h.operation = "MERGE".into();
+            }
+        }
+        self.catalog_write(m.relation.as_ref(), f);
+    }
+
+    /// `REPLACE INTO t SELECT … FROM t` (MySQL) or `INSERT … ON CONFLICT DO UPDATE` fed by the
+    /// whole table itself: every row is written over.
+    fn overwrite_from_itself(&mut self, i: &protobuf::InsertStmt, f: &Frame) {
+        let Some(r) = i.relation.as_ref() else {
+            return;
+        };
+        let upsert = i.on_conflict_clause.as_ref().is_some_and(|c| {
+            c.action == protobuf::OnConflictAction::OnconflictUpdate as i32
+                && c.where_clause.is_none()
+        });
+        if !upsert {
+            return;
+        }
+        let Some(NodeEnum::SelectStmt(sel)) = i.select_stmt.as_ref().and_then(|s| s.node.as_ref())
+        else {
+            return;
+        };
+        let whole = sel
+            .where_clause
+            .as_ref()
+            .and_then(|w| w.node.as_ref())
+            .is_none_or(|w| crate::predicate::always_true(w, 0))
+            && sel.limit_count.is_none()
+            && sel.values_lists.is_empty()
+            && matches!(sel.from_clause.as_slice(), [one] if matches!(one.node.as_ref(), Some(NodeEnum::RangeVar(_))));
+        if whole {
+            let h = self.hit("sql.update.unbounded", f.outer, f);
+            h.target = relation_name(r);
+            h.why = "it inserts every row of a whole table, and each one that is already there is written over".into();
+            h.operation = "INSERT … ON CONFLICT DO UPDATE".into();
+        }
+    }
+
+    /// `CREATE RULE … DO INSTEAD NOTHING` discards every write it is on; the actions of a rule
+    /// run with every such write and are judged as if they ran.
+    fn rule(&mut self, r: &protobuf::RuleStmt, at: usize, f: &Frame) {
+        let table = r.relation.as_ref().map(relation_name).unwrap_or_default();
+        let event = match protobuf::CmdType::try_from(r.event) {
+            Ok(protobuf::CmdType::CmdInsert) => "INSERT",
+            Ok(protobuf::CmdType::CmdUpdate) => "UPDATE",
+            Ok(protobuf::CmdType::CmdDelete) => "DELETE",
+            _ => "SELECT",
+        };
+        if r.instead && r.actions.is_empty() && event != "SELECT" {
+            let h = self.hit("sql.rule.discard", f.outer, f);
+            h.target = format!("`{table}`");
+            h.why = event.into();
+        }
+        let frame = Frame {
+            base: None,
+            via: push(
+                &f.via,
+                &format!(
+                    "CREATE RULE {} (runs with every {event} on {table})",
+                    r.rulename
+                ),
+            ),
+            ..f.clone()
+        };
+        for action in &r.actions {
+            if let Some(n) = action.node.as_ref() {
+                self.statement(n, at, &frame);
             }
         }
     }
@@ -562,8 +914,9 @@ impl<'a> Judge<'a> {
                 f.outer
             }
         };
-        if let Some((language, body)) = self.functions.get(&name).cloned() {
-            self.run_function(&name, &language, &body, call_span, f);
+        if let Some(function) = self.functions.get(&name).cloned() {
+            let via = push(&f.via, &format!("{name}()"));
+            self.run_function(&name, &function, via, call_span, f);
             return;
         }
         if matches!(
@@ -713,18 +1066,50 @@ impl<'a> Judge<'a> {
             }
             language = "sql".into();
         }
-        self.functions.insert(name, (language, body));
+        let trigger = c.return_type.as_ref().is_some_and(|t| {
+            t.names.last().and_then(string_of).is_some_and(|n| {
+                n.eq_ignore_ascii_case("trigger") || n.eq_ignore_ascii_case("event_trigger")
+            })
+        });
+        let function = Function {
+            language,
+            body,
+            definition: deparse_function(c),
+            trigger,
+        };
+        // The body runs whenever the function is called (by a trigger: on every write), so it is
+        // judged now, as if it ran.
+        let via = push(
+            &f.via,
+            &format!("CREATE FUNCTION {name} (its body runs whenever it is called)"),
+        );
+        self.run_function(&name, &function, via, span, f);
+        self.functions.insert(name, function);
     }
 
     /// A call of a function created earlier in the same input: its body runs now.
-    fn run_function(&mut self, name: &str, language: &str, body: &str, span: Span, f: &Frame) {
+    fn run_function(
+        &mut self,
+        name: &str,
+        function: &Function,
+        via: Vec<String>,
+        span: Span,
+        f: &Frame,
+    ) {
         if !self.calling.insert(name.to_owned()) || f.depth >= MAX_NESTING {
             return;
         }
-        let via = push(&f.via, &format!("{name}()"));
-        match language {
-            "plpgsql" => crate::plpgsql::judge_body(self, body, span, f.depth, &via),
-            "sql" => self.nested(body, span, f.depth, &via),
+        match (function.language.as_str(), &function.definition) {
+            ("plpgsql", _) if function.trigger => {
+                crate::plpgsql::judge_trigger_body(self, &function.body, span, f.depth, &via);
+            }
+            ("plpgsql", Some(definition)) => {
+                crate::plpgsql::judge_function(self, definition, span, f.depth, &via);
+            }
+            ("plpgsql", None) => {
+                crate::plpgsql::judge_body(self, &function.body, span, f.depth, &via);
+            }
+            ("sql", _) => self.nested(&function.body, span, f.depth, &via),
             _ => {}
         }
         self.calling.remove(name);
@@ -758,10 +1143,14 @@ impl<'a> Judge<'a> {
 
     /// A DELETE or UPDATE: unbounded when its WHERE clause (or `also`, a reason found
     /// elsewhere) reaches every row; a write to the system catalog either way.
-    fn row_write(&mut self, w: Write<'_>, also: Option<String>, f: &Frame) {
-        let table = w.relation.map(relation_key).unwrap_or_default();
-        let ctes = ctes_of(w.with);
-        if let Some(why) = reaches_every_row(w.filter, &table, &ctes).or(also) {
+    fn row_write(
+        &mut self,
+        w: Write<'_>,
+        target: crate::predicate::Target<'_>,
+        also: Option<String>,
+        f: &Frame,
+    ) {
+        if let Some(why) = reaches_every_row(w.filter, &target).or(also) {
             let h = self.hit(w.rule, f.outer, f);
             h.target = w.relation.map(relation_name).unwrap_or_default();
             h.why = why;
@@ -791,15 +1180,35 @@ impl<'a> Judge<'a> {
         }
     }
 
-    /// Writes to the system catalog (`UPDATE pg_authid SET rolsuper = true`) change the server's
-    /// own bookkeeping: roles, privileges, everything.
+    /// Whether the input created the table `name` earlier.
+    pub(crate) fn was_created(&self, name: &str) -> bool {
+        self.created.contains(&name.to_ascii_lowercase())
+    }
+
+    pub(crate) fn created_here(&mut self, name: &str) {
+        self.created.insert(name.to_ascii_lowercase());
+    }
+
+    /// [`Judge::catalog_write`] of a table known by name only.
+    pub(crate) fn catalog_write_named(&mut self, name: &str, f: &Frame) {
+        let r = protobuf::RangeVar {
+            relname: name.to_owned(),
+            ..Default::default()
+        };
+        self.catalog_write(Some(&r), f);
+    }
+
+    /// Writes to the system catalog (`UPDATE pg_authid SET rolsuper = true`, `DELETE FROM
+    /// sqlite_master`) change the server's own bookkeeping: roles, privileges, the schema.
     fn catalog_write(&mut self, relation: Option<&protobuf::RangeVar>, f: &Frame) {
         let Some(r) = relation else {
             return;
         };
+        let name = r.relname.to_ascii_lowercase();
         if r.schemaname.eq_ignore_ascii_case("pg_catalog")
             || r.schemaname.eq_ignore_ascii_case("information_schema")
-            || r.relname.to_ascii_lowercase().starts_with("pg_")
+            || name.starts_with("pg_")
+            || name.starts_with("sqlite_")
         {
             let h = self.hit("sql.security.escalation", f.outer, f);
             h.target = format!("the system catalog `{}`", relation_name(r));
@@ -907,6 +1316,14 @@ impl<'a> Judge<'a> {
                     "sql.drop.constraint",
                     format!("identity of {table}.{}", c.name),
                     String::new(),
+                ),
+                AtChangeOwner => (
+                    "sql.security.owner-change",
+                    format!("the table `{table}`"),
+                    c.newowner
+                        .as_ref()
+                        .map(|r| r.rolename.clone())
+                        .unwrap_or_default(),
                 ),
                 AtDisableTrig | AtDisableTrigAll | AtDisableTrigUser => (
                     "sql.security.triggers-off",
@@ -1489,21 +1906,49 @@ fn self_join(
         .then(|| format!("it joins `{table}` to itself on one column"))
 }
 
-/// The `WITH` queries of a statement, by name.
-fn ctes_of(with: Option<&protobuf::WithClause>) -> Vec<(String, &NodeEnum)> {
-    with.map(|w| {
-        w.ctes
-            .iter()
-            .filter_map(|c| match c.node.as_ref()? {
-                NodeEnum::CommonTableExpr(cte) => Some((
-                    cte.ctename.to_ascii_lowercase(),
-                    cte.ctequery.as_ref()?.node.as_ref()?,
-                )),
-                _ => None,
-            })
-            .collect()
-    })
-    .unwrap_or_default()
+/// What the WHERE clause of a DELETE, UPDATE or MERGE is judged against: the table written,
+/// the `WITH` queries in scope, the columns set and the whole tables joined.
+fn target_of<'n>(
+    relation: Option<&protobuf::RangeVar>,
+    ctes: &[(String, &'n NodeEnum)],
+    assignments: &[pg_query::Node],
+    joined: &[pg_query::Node],
+) -> crate::predicate::Target<'n> {
+    let assigned = assignments
+        .iter()
+        .filter_map(|n| match n.node.as_ref()? {
+            NodeEnum::ResTarget(r) if !r.name.is_empty() => Some(r.name.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    let joined = joined
+        .iter()
+        .filter_map(|n| match n.node.as_ref()? {
+            NodeEnum::RangeVar(r) => {
+                let table = r.relname.to_ascii_lowercase();
+                // A `WITH` query of the same name is a chosen set of rows, not the whole table.
+                if ctes.iter().any(|(c, _)| *c == table) && r.schemaname.is_empty() {
+                    return None;
+                }
+                let name = r
+                    .alias
+                    .as_ref()
+                    .map(|a| a.aliasname.to_ascii_lowercase())
+                    .unwrap_or_else(|| table.clone());
+                Some((name, table))
+            }
+            _ => None,
+        })
+        .collect();
+    crate::predicate::Target {
+        table: relation.map(relation_key).unwrap_or_default(),
+        alias: relation
+            .and_then(|r| r.alias.as_ref())
+            .map(|a| a.aliasname.to_ascii_lowercase()),
+        ctes: ctes.to_vec(),
+        assigned,
+        joined,
+    }
 }
 
 fn relation_key(r: &protobuf::RangeVar) -> String {
@@ -1551,6 +1996,120 @@ fn object_name(obj: &pg_query::Node) -> String {
             .join("."),
         _ => String::new(),
     }
+}
+
+fn owned_kind(kind: ObjectType) -> &'static str {
+    match kind {
+        ObjectType::ObjectDatabase => "database",
+        ObjectType::ObjectSchema => "schema",
+        ObjectType::ObjectTable => "table",
+        ObjectType::ObjectTablespace => "tablespace",
+        other => object_kind(other),
+    }
+}
+
+/// A server setting whose change weakens durability, security or auditing, or cuts the
+/// application off.
+pub(crate) struct RiskySetting {
+    name: String,
+    value: String,
+}
+
+impl RiskySetting {
+    fn rule(&self) -> &'static str {
+        if self.name == "row_security" {
+            "sql.security.rls-off"
+        } else {
+            "sql.server.config"
+        }
+    }
+}
+
+impl std::fmt::Display for RiskySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.value.is_empty() {
+            write!(f, "{}", self.name)
+        } else {
+            write!(f, "{} = {}", self.name, self.value)
+        }
+    }
+}
+
+/// `SET name = value` of `ALTER SYSTEM` (`server`), `ALTER DATABASE` or `ALTER ROLE`: the change
+/// when it is risky. Tuning (memory, planner, logging more) is not.
+fn risky_setting(set: &protobuf::VariableSetStmt, server: bool) -> Option<RiskySetting> {
+    use protobuf::VariableSetKind::*;
+    let kind = protobuf::VariableSetKind::try_from(set.kind).ok()?;
+    if kind == VarResetAll {
+        return server.then(|| RiskySetting {
+            name: "RESET ALL".into(),
+            value: String::new(),
+        });
+    }
+    if !matches!(kind, VarSetValue | VarSetMulti) {
+        return None;
+    }
+    let name = set.name.to_ascii_lowercase();
+    let value = set
+        .args
+        .iter()
+        .filter_map(const_text)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let v = value.trim().to_ascii_lowercase();
+    let off = matches!(v.as_str(), "off" | "false" | "0" | "no" | "none" | "");
+    let risky = match name.as_str() {
+        "row_security" | "fsync" | "full_page_writes" | "synchronous_commit"
+        | "logging_collector" | "log_connections" | "log_disconnections" | "ssl"
+        | "data_checksums" => off,
+        "log_statement" => v == "none",
+        "wal_level" => v == "minimal",
+        "zero_damaged_pages"
+        | "ignore_checksum_failure"
+        | "ignore_system_indexes"
+        | "allow_system_table_mods"
+        | "ignore_invalid_pages" => !off,
+        "session_replication_role" => v == "replica",
+        "default_transaction_read_only"
+        | "archive_mode"
+        | "shared_preload_libraries"
+        | "session_preload_libraries"
+        | "local_preload_libraries"
+        | "dynamic_library_path"
+        | "jit_provider"
+        | "listen_addresses"
+        | "port"
+        | "unix_socket_directories"
+        | "unix_socket_permissions"
+        | "unix_socket_group"
+        | "hba_file"
+        | "ident_file"
+        | "config_file"
+        | "data_directory"
+        | "password_encryption"
+        | "krb_server_keyfile"
+        | "max_connections"
+        | "superuser_reserved_connections"
+        | "reserved_connections"
+        | "log_destination"
+        | "event_triggers" => true,
+        "statement_timeout"
+        | "idle_session_timeout"
+        | "lock_timeout"
+        | "idle_in_transaction_session_timeout"
+        | "transaction_timeout" => {
+            // A bare number is milliseconds: a timeout under a second stops almost everything.
+            v.parse::<u64>().is_ok_and(|ms| ms > 0 && ms < 1000)
+        }
+        other => {
+            other.starts_with("ssl_")
+                || other.starts_with("pgaudit.")
+                || other.ends_with("_command")
+                || other.ends_with("_library")
+                || other.ends_with("_libraries")
+        }
+    };
+    risky.then_some(RiskySetting { name, value })
 }
 
 fn object_kind(kind: ObjectType) -> &'static str {
@@ -1657,7 +2216,6 @@ struct Write<'n> {
     operation: &'static str,
     relation: Option<&'n protobuf::RangeVar>,
     filter: Option<&'n pg_query::Node>,
-    with: Option<&'n protobuf::WithClause>,
 }
 
 /// Procedural languages whose functions can run any code on the database server.

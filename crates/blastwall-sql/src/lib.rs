@@ -7,12 +7,16 @@
 //! `\gexec` and `\i file` are judged as what they run), MySQL executable comments and
 //! backtick-quoted identifiers, data-modifying CTEs, `EXPLAIN ANALYZE`, `PREPARE`/`EXECUTE`,
 //! dynamic SQL (`EXECUTE`, `dblink_exec`) and transactions that the same input rolls back.
+//! Function bodies and rule actions are judged when they are created, as if they ran. Text
+//! PostgreSQL refuses is read as MySQL or SQLite (sqlparser-rs), statement by statement when it
+//! mixes them, and SQLite's `PRAGMA` and MySQL's table maintenance by their tokens.
 //! What each finding means (effect, decision, reason) is data: `rules.toml`.
 //!
 //! Fail closed: SQL that cannot be parsed, is too large, or is only built when it runs becomes an
 //! `ask` action with a reason saying so. This crate never connects to a database and never does
 //! I/O.
 
+mod admin;
 mod judge;
 mod mysql;
 mod plpgsql;
@@ -28,7 +32,7 @@ use blastwall_core::{
 /// Largest SQL text judged; a larger one is `ask` with the bound named.
 pub const MAX_INPUT: usize = 1024 * 1024;
 
-/// The SQL classifier (PostgreSQL dialect; MySQL's executable comments and backticks are read).
+/// The SQL classifier (PostgreSQL first; MySQL and SQLite syntax PostgreSQL refuses is read too).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SqlClassifier;
 

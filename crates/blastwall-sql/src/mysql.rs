@@ -1,5 +1,7 @@
-//! SQL that PostgreSQL's parser refuses, read with sqlparser-rs's MySQL dialect: `SHOW`,
-//! `DESCRIBE`, `DELETE … LIMIT`, `INSERT … ON DUPLICATE KEY`, `MODIFY`, `INTERVAL 1 DAY`, ….
+//! SQL that PostgreSQL's parser refuses, read with sqlparser-rs's MySQL dialect (`SHOW`,
+//! `DESCRIBE`, `DELETE … LIMIT`, `INSERT … ON DUPLICATE KEY`, `REPLACE INTO`, `MODIFY`,
+//! `INTERVAL 1 DAY`, …) or else its SQLite dialect (`INSERT OR REPLACE`, `[name]`, `GLOB`,
+//! `PRAGMA`, `ATTACH`).
 //!
 //! Statements are judged with the same rules as PostgreSQL's: drops, truncation, DELETE and
 //! UPDATE whose WHERE reaches every row (the WHERE clause is handed to the PostgreSQL judge when
@@ -14,7 +16,8 @@ use sqlparser::ast::{
     AlterTableOperation, Expr, FromTable, GrantObjects, Grantee, GranteeName, ObjectName,
     ObjectType, Privileges, Statement, TableFactor, visit_expressions,
 };
-use sqlparser::dialect::MySqlDialect;
+use sqlparser::ast::{SetExpr, SqliteOnConflict, TableObject, VisitMut, VisitorMut};
+use sqlparser::dialect::{MySqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
 use crate::judge::{Frame, Judge};
@@ -22,7 +25,9 @@ use crate::predicate::reaches_every_row;
 
 /// Judges `sql` when the MySQL dialect parses it; `false` when it does not.
 pub(crate) fn judge(judge: &mut Judge<'_>, sql: &str, f: &Frame) -> bool {
-    let Ok(statements) = Parser::parse_sql(&MySqlDialect {}, sql) else {
+    let Ok(statements) = Parser::parse_sql(&MySqlDialect {}, sql)
+        .or_else(|_| Parser::parse_sql(&SQLiteDialect {}, sql))
+    else {
         return false;
     };
     if statements.is_empty() {
@@ -91,14 +96,47 @@ fn statement_hits(judge: &mut Judge<'_>, statement: &Statement, f: &Frame) {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", ");
+            let created = names.iter().all(|n| {
+                let temp_schema = n.0.len() > 1
+                    && n.0.first().is_some_and(|s| {
+                        matches!(
+                            s.to_string().to_ascii_lowercase().as_str(),
+                            "temp" | "pg_temp"
+                        )
+                    });
+                temp_schema || judge.was_created(&last_part(n))
+            });
             let rule = match object_type {
                 _ if *temporary => "sql.created-here",
+                ObjectType::Table if created => "sql.created-here",
                 ObjectType::Table | ObjectType::MaterializedView => "sql.drop.table",
                 ObjectType::Schema | ObjectType::Database => "sql.drop.database",
                 _ if *cascade => "sql.drop.cascade",
                 _ => "sql.drop.object",
             };
             judge.hit(rule, span, f).target = targets;
+        }
+        Statement::CreateTable(c) => judge.created_here(&last_part(&c.name)),
+        Statement::Pragma { name, value, .. } => {
+            let value = value.as_ref().map(|v| {
+                let text = v.to_string();
+                text.trim_matches(['\'', '"']).to_owned()
+            });
+            crate::admin::pragma(judge, &last_part(name), value.as_deref(), f);
+        }
+        Statement::Insert(i) => {
+            let table = match &i.table {
+                TableObject::TableName(n) => last_part(n),
+                _ => String::new(),
+            };
+            judge.catalog_write_named(&table, f);
+            let replaces = i.replace_into || matches!(i.or, Some(SqliteOnConflict::Replace));
+            if replaces && reads_whole(i.source.as_deref(), &table) {
+                let h = judge.hit("sql.update.unbounded", span, f);
+                h.target = table;
+                h.why = "it replaces every row with one read from the whole table itself".into();
+                h.operation = "REPLACE".into();
+            }
         }
         Statement::Truncate(t) => {
             let targets = t
@@ -117,6 +155,7 @@ fn statement_hits(judge: &mut Judge<'_>, statement: &Statement, f: &Frame) {
                 .first()
                 .map(|t| table_name(&t.relation))
                 .unwrap_or_default();
+            judge.catalog_write_named(&table, f);
             if let Some(why) = every_row(d.selection.as_ref(), &table) {
                 let h = judge.hit("sql.delete.unbounded", span, f);
                 h.target = table;
@@ -126,6 +165,7 @@ fn statement_hits(judge: &mut Judge<'_>, statement: &Statement, f: &Frame) {
         }
         Statement::Update(u) => {
             let table = table_name(&u.table.relation);
+            judge.catalog_write_named(&table, f);
             if let Some(why) = every_row(u.selection.as_ref(), &table) {
                 let h = judge.hit("sql.update.unbounded", span, f);
                 h.target = table;
@@ -183,12 +223,55 @@ fn last_part(name: &ObjectName) -> String {
         .unwrap_or_default()
 }
 
+/// `SELECT … FROM t` with no filter: every row of `t`.
+fn reads_whole(source: Option<&sqlparser::ast::Query>, table: &str) -> bool {
+    let Some(q) = source else {
+        return false;
+    };
+    let SetExpr::Select(sel) = q.body.as_ref() else {
+        return false;
+    };
+    let [from] = sel.from.as_slice() else {
+        return false;
+    };
+    from.joins.is_empty()
+        && table_name(&from.relation) == table
+        && q.limit_clause.is_none()
+        && sel
+            .selection
+            .as_ref()
+            .is_none_or(|w| every_row(Some(w), table).is_some())
+}
+
+/// MySQL's `INTERVAL 10 YEAR` written as PostgreSQL reads it (`INTERVAL '10 YEAR'`).
+struct PostgresIntervals;
+
+impl VisitorMut for PostgresIntervals {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::Interval(i) = expr
+            && let Some(unit) = i.leading_field.take()
+        {
+            let amount = i.value.to_string();
+            let amount = amount.trim_matches('\'');
+            *i.value = Expr::Value(
+                sqlparser::ast::Value::SingleQuotedString(format!("{amount} {unit}")).into(),
+            );
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// Why a MySQL WHERE clause reaches every row, judged by the PostgreSQL judge when PostgreSQL can
 /// read the expression, else by whether it reads the row at all.
 fn every_row(selection: Option<&Expr>, table: &str) -> Option<String> {
     let Some(expr) = selection else {
         return Some("there is no WHERE clause".into());
     };
+    let mut expr = expr.clone();
+    let _ = expr.visit(&mut PostgresIntervals);
+    let expr = &expr;
     let text = format!("SELECT 1 WHERE {expr}");
     if let Ok(parsed) = pg_query::parse(&text.replace('`', "\""), 0)
         && let Some(NodeEnum::SelectStmt(s)) = parsed
@@ -198,7 +281,11 @@ fn every_row(selection: Option<&Expr>, table: &str) -> Option<String> {
             .and_then(|r| r.stmt.as_ref())
             .and_then(|n| n.node.as_ref())
     {
-        return reaches_every_row(s.where_clause.as_deref(), table, &[]);
+        let target = crate::predicate::Target {
+            table: table.to_owned(),
+            ..Default::default()
+        };
+        return reaches_every_row(s.where_clause.as_deref(), &target);
     }
     let mut reads_row = false;
     let _ = visit_expressions(expr, |e| {

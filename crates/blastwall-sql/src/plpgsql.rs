@@ -29,10 +29,64 @@ pub(crate) fn judge_body(
     }
     let wrapped =
         format!("CREATE FUNCTION blastwall_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}");
-    let tree = match pg_query::parse_plpgsql(&wrapped) {
+    judge_source(judge, &wrapped, "the DO block", span, depth, via);
+}
+
+/// Judges the body of a trigger function. Its body runs as a block nested in one that declares
+/// what PostgreSQL gives a trigger (`NEW`, `OLD`, `TG_OP`, …): the parser's output for a function
+/// that returns `trigger` is not readable.
+pub(crate) fn judge_trigger_body(
+    judge: &mut Judge<'_>,
+    body: &str,
+    span: Span,
+    depth: usize,
+    via: &[String],
+) {
+    let mut tag = "$blastwall$".to_owned();
+    while body.contains(&tag) {
+        tag.insert(tag.len() - 1, 'x');
+    }
+    let inner = body.trim().trim_end_matches(';');
+    let wrapped = format!(
+        "CREATE FUNCTION blastwall_trigger() RETURNS record LANGUAGE plpgsql AS {tag}\
+         DECLARE new record; old record; tg_op text; tg_name text; tg_when text; tg_level text; \
+         tg_table_name text; tg_table_schema text; tg_relname text; tg_relid oid; tg_nargs int; \
+         tg_argv text[]; tg_event text; tg_tag text;\n\
+         BEGIN\n{inner};\nEND {tag}"
+    );
+    judge_source(
+        judge,
+        &wrapped,
+        "the trigger function body",
+        span,
+        depth,
+        via,
+    );
+}
+
+/// Judges the body of a PL/pgSQL function from its whole `CREATE FUNCTION` statement.
+pub(crate) fn judge_function(
+    judge: &mut Judge<'_>,
+    definition: &str,
+    span: Span,
+    depth: usize,
+    via: &[String],
+) {
+    judge_source(judge, definition, "the function body", span, depth, via);
+}
+
+fn judge_source(
+    judge: &mut Judge<'_>,
+    wrapped: &str,
+    what: &str,
+    span: Span,
+    depth: usize,
+    via: &[String],
+) {
+    let tree = match pg_query::parse_plpgsql(wrapped) {
         Ok(t) => t,
         Err(e) => {
-            judge.unknown("sql.unparseable", format!("the DO block: {e}"), span, via);
+            judge.unknown("sql.unparseable", format!("{what}: {e}"), span, via);
             return;
         }
     };
@@ -47,7 +101,7 @@ pub(crate) fn judge_body(
     if budget == 0 {
         walker.judge.unknown(
             "sql.too-large",
-            "the DO block is too large to read".into(),
+            format!("{what} is too large to read"),
             span,
             via,
         );
