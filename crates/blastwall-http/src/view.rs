@@ -228,6 +228,9 @@ impl<'m> RequestView<'m> {
             Some(t) if t == "application/json" || t.ends_with("+json") || t == "text/json" => {
                 BodyKind::Json
             }
+            // `curl -d '{"value":"off"}'` declares a form, yet most JSON APIs read the body
+            // as JSON whatever its type says: judge what the server will see.
+            Some("application/x-www-form-urlencoded") if looks_json(body) => BodyKind::Json,
             Some("application/x-www-form-urlencoded") => BodyKind::Form,
             Some("application/graphql") | Some("application/graphql+json") => {
                 if body.trim_start().starts_with('{') && t_is_json_body(body) {

@@ -564,6 +564,11 @@ impl Walker<'_> {
             }
             requests::Sent::None => {}
         }
+        if program == "cqlsh"
+            && let Some(out) = self.cql(&inv, &stdin, f)
+        {
+            return out;
+        }
         // `psql -f FILE` of a file written earlier in the same input runs what was written.
         let script =
             script_file(&inv).and_then(|path| Some((path, self.file_content(&path.text)?)));
@@ -1196,6 +1201,64 @@ impl Walker<'_> {
         Stdin::Unknown(inv.program.clone())
     }
 
+    /// `cqlsh -e '…'` or CQL on standard input: statements that only read (SELECT, DESCRIBE, USE,
+    /// …) pass; anything else is held, naming its first word. CQL is not SQL, so the SQL
+    /// classifier is not asked.
+    fn cql(&mut self, inv: &Invocation, stdin: &Stdin, f: &Frame) -> Option<Stdin> {
+        let text = match (embedded_cql(inv), stdin) {
+            (Some(arg), _) if arg.resolved => arg.text.clone(),
+            (None, Stdin::Known(text)) => text.clone(),
+            _ => return None,
+        };
+        const READS: &[&str] = &[
+            "SELECT",
+            "DESCRIBE",
+            "DESC",
+            "USE",
+            "SHOW",
+            "LIST",
+            "CONSISTENCY",
+            "SERIAL",
+            "TRACING",
+            "EXPAND",
+            "PAGING",
+            "HELP",
+            "CAPTURE",
+            "CLEAR",
+            "CLS",
+            "EXIT",
+            "QUIT",
+            "LOGIN",
+        ];
+        let statements: Vec<&str> = text
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && !s.starts_with("--") && !s.starts_with("//"))
+            .collect();
+        let writes: Vec<String> = statements
+            .iter()
+            .map(|s| {
+                s.split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_uppercase()
+            })
+            .filter(|w| !READS.contains(&w.as_str()))
+            .collect();
+        if writes.is_empty() {
+            return Some(Stdin::Unknown("`cqlsh`".into()));
+        }
+        if writes.iter().all(|w| w == "INSERT") {
+            return None;
+        }
+        let reason = format!(
+            "`cqlsh` runs CQL that changes data or schema (`{}`): a human should read the statements",
+            writes.join("`, `")
+        );
+        self.fail_with("db.cql-write", &reason, inv.span(), f, Effect::Destructive);
+        Some(Stdin::Unknown("`cqlsh`".into()))
+    }
+
     /// SQL a one-liner hands to a database driver (`cur.execute('DROP SCHEMA public CASCADE')`):
     /// judged by the SQL classifier. Text that does not start like SQL (`db.query('users')`) is
     /// not SQL; SQL built at run time that starts with a destructive verb is held unseen.
@@ -1737,6 +1800,15 @@ pub(super) enum ClientSql {
     /// SQL fed from something unknowable; the text names it.
     Unseen(String),
     None,
+}
+
+/// The CQL given to `cqlsh -e` / `--execute`.
+fn embedded_cql(inv: &Invocation) -> Option<&Arg> {
+    let i = inv
+        .args
+        .iter()
+        .position(|a| a.text == "-e" || a.text == "--execute")?;
+    inv.args.get(i + 1)
 }
 
 pub(super) fn client_sql(inv: &Invocation, stdin: &Stdin) -> ClientSql {

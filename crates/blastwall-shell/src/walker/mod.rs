@@ -303,7 +303,9 @@ impl Walker<'_> {
         for (i, cmd) in p.seq.iter().enumerate() {
             let before = self.actions.len();
             stdin = self.command(cmd, stdin, f, cm);
-            if let Some(filter) = p.seq.get(i + 1).and_then(narrowing_filter) {
+            // `env | sort | grep ^LC_`: stages that only reorder or page lines pass them on.
+            let next = p.seq[i + 1..].iter().find(|c| !is_pass_through(c));
+            if let Some(filter) = next.and_then(narrowing_filter) {
                 self.secrets_filtered_out(before, &filter);
             }
         }
@@ -546,6 +548,19 @@ fn bracket_depth(src: &str) -> usize {
         }
     }
     max
+}
+
+/// A stage that shows every line it reads, only reordered or paged (`sort`, `uniq`, `less`).
+fn is_pass_through(cmd: &Command) -> bool {
+    let Command::Simple(sc) = cmd else {
+        return false;
+    };
+    sc.word_or_name.as_ref().is_some_and(|w| {
+        matches!(
+            w.value.as_str(),
+            "sort" | "uniq" | "cat" | "less" | "more" | "column" | "nl" | "tac"
+        )
+    })
 }
 
 /// Words that name a secret in a filter's pattern (`grep -i token`, `grep -v _authToken`).
