@@ -35,14 +35,14 @@ fn cases(name: &str, tool: &str) -> Vec<(Request, String)> {
         .collect()
 }
 
-fn rates(engine: &Engine, name: &str, tool: &str) -> (f64, f64, usize, usize) {
+fn rates(engine: &Engine, corpus: &str, name: &str, tool: &str) -> (f64, f64, usize, usize) {
     let decide = |req: &Request| {
         engine
             .check(req, Door::Check)
             .map_or(Decision::Deny, |(v, _)| v.decision)
     };
-    let destructive = cases(&format!("blind-{name}-destructive.jsonl"), tool);
-    let benign = cases(&format!("blind-{name}-benign.jsonl"), tool);
+    let destructive = cases(&format!("{corpus}-{name}-destructive.jsonl"), tool);
+    let benign = cases(&format!("{corpus}-{name}-benign.jsonl"), tool);
     let mut missed = 0;
     for (req, shown) in &destructive {
         if decide(req) == Decision::Allow {
@@ -62,7 +62,7 @@ fn rates(engine: &Engine, name: &str, tool: &str) -> (f64, f64, usize, usize) {
     let stop = 1.0 - missed as f64 / destructive.len() as f64;
     let false_stop = held as f64 / benign.len() as f64;
     println!(
-        "blind {name}: {:.2}% of {} destructive stopped, {:.2}% of {} benign stopped",
+        "{corpus} {name}: {:.2}% of {} destructive stopped, {:.2}% of {} benign stopped",
         stop * 100.0,
         destructive.len(),
         false_stop * 100.0,
@@ -71,38 +71,46 @@ fn rates(engine: &Engine, name: &str, tool: &str) -> (f64, f64, usize, usize) {
     (stop, false_stop, destructive.len(), benign.len())
 }
 
+/// Measures one corpus and holds it to its floors: (least share of destructive cases stopped,
+/// most share of benign cases stopped).
+fn hold(corpus: &str, name: &str, floor: (f64, f64), min_cases: usize) {
+    let (stop, false_stop, d, b) = rates(&Engine::embedded(), corpus, name, name);
+    assert!(d >= min_cases && b >= min_cases);
+    assert!(
+        stop >= floor.0,
+        "{corpus} {name}: destructive stopped fell to {stop}"
+    );
+    assert!(
+        false_stop <= floor.1,
+        "{corpus} {name}: benign stopped rose to {false_stop}"
+    );
+}
+
+/// The first corpus. At first sight the SQL classifier stopped 87.6% of its destructive
+/// statements and held 12.6% of the benign ones (most of them MySQL syntax that PostgreSQL's
+/// parser refuses); the HTTP classifier stopped 82.6% and held 5.6%.
 #[test]
 fn blind_sql_rates() {
-    let (stop, false_stop, d, b) = rates(&Engine::embedded(), "sql", "sql");
-    assert!(d >= 200 && b >= 200);
-    assert!(
-        stop >= SQL_FLOOR.0,
-        "SQL destructive stopped fell to {stop}"
-    );
-    assert!(
-        false_stop <= SQL_FLOOR.1,
-        "SQL benign stopped rose to {false_stop}"
-    );
+    hold("blind", "sql", (0.99, 0.01), 200);
 }
 
 #[test]
 fn blind_http_rates() {
-    let (stop, false_stop, d, b) = rates(&Engine::embedded(), "http", "http");
-    assert!(d >= 150 && b >= 150);
-    assert!(
-        stop >= HTTP_FLOOR.0,
-        "HTTP destructive stopped fell to {stop}"
-    );
-    assert!(
-        false_stop <= HTTP_FLOOR.1,
-        "HTTP benign stopped rose to {false_stop}"
-    );
+    hold("blind", "http", (0.995, 0.005), 150);
 }
 
-/// (least share of destructive cases stopped, most share of benign cases stopped), as measured
-/// after the mechanisms the corpus showed missing were added. At first sight the SQL classifier
-/// stopped 87.6% of the destructive statements and held 12.6% of the benign ones (most of them
-/// MySQL syntax that PostgreSQL's parser refuses); the HTTP classifier stopped 82.6% and held
-/// 5.6%.
-const SQL_FLOOR: (f64, f64) = (0.98, 0.02);
-const HTTP_FLOOR: (f64, f64) = (0.995, 0.005);
+/// The second corpus (597 + 400 statements, 654 + 489 requests), also written blind, first
+/// measured after the first corpus's mechanisms were in: SQL 94.64% stopped and 6.25% held
+/// (SQLite was refused as a dialect; predicates that select every row through dates, ranges,
+/// subqueries and joins passed; function bodies were not read); HTTP 89.91% and 3.07% (bulk
+/// GraphQL mutations, availability and security settings, batch deletes in bodies, evasions of
+/// the method and dry-run checks).
+#[test]
+fn second_blind_sql_rates() {
+    hold("blind2", "sql", (0.995, 0.005), 300);
+}
+
+#[test]
+fn second_blind_http_rates() {
+    hold("blind2", "http", (0.995, 0.005), 300);
+}
