@@ -1819,6 +1819,7 @@ pub(super) fn client_sql(inv: &Invocation, stdin: &Stdin) -> ClientSql {
             ClientSql::None
         };
     }
+    let has = |word: &str| inv.args.iter().any(|a| a.text == word);
     let client = matches!(
         inv.program.as_str(),
         "psql"
@@ -1831,7 +1832,17 @@ pub(super) fn client_sql(inv: &Invocation, stdin: &Stdin) -> ClientSql {
             | "cockroach"
             | "usql"
             | "duckdb"
-    );
+            | "clickhouse-client"
+    ) || match inv.program.as_str() {
+        // PaaS CLIs that open a database session reading standard input.
+        "heroku" => has("pg:psql"),
+        "fly" | "flyctl" => (has("postgres") || has("pg")) && has("connect"),
+        "railway" => has("connect"),
+        "pscale" => has("shell"),
+        "supabase" => has("db") && has("shell"),
+        "neonctl" => has("psql"),
+        _ => false,
+    };
     let scripted = inv.args.iter().any(|a| {
         matches!(
             a.text.as_str(),
@@ -1902,6 +1913,9 @@ pub(super) fn embedded_sql(inv: &Invocation) -> Option<&Arg> {
         "psql" | "pgcli" | "cockroach" | "usql" => &["-c", "--command"],
         "mysql" | "mariadb" | "mycli" => &["-e", "--execute"],
         "clickhouse-client" | "duckdb" => &["-q", "--query", "-c"],
+        // `heroku pg:psql -a app -c '…'`: a PaaS CLI opening a psql session.
+        "heroku" if inv.args.iter().any(|a| a.text == "pg:psql") => &["-c", "--command"],
+        "wrangler" if inv.args.iter().any(|a| a.text == "d1") => &["--command"],
         "sqlite3" | "litecli" => {
             return inv.args.iter().filter(|a| !a.text.starts_with('-')).nth(1);
         }

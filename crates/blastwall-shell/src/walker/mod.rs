@@ -308,6 +308,18 @@ impl Walker<'_> {
             if let Some(filter) = next.and_then(narrowing_filter) {
                 self.secrets_filtered_out(before, &filter);
             }
+            // `history | grep -i token`: the shell history searched for the secrets typed into it.
+            if is_history(cmd)
+                && let Some(search) = next.and_then(secret_search)
+            {
+                self.fail_with(
+                    "cred.history-search",
+                    &format!("searches the shell history for secrets typed into it (`{search}`)"),
+                    f.fallback,
+                    f,
+                    Effect::Read,
+                );
+            }
         }
         stdin
     }
@@ -548,6 +560,44 @@ fn bracket_depth(src: &str) -> usize {
         }
     }
     max
+}
+
+/// `history` or `fc -l`.
+fn is_history(cmd: &Command) -> bool {
+    let Command::Simple(sc) = cmd else {
+        return false;
+    };
+    sc.word_or_name
+        .as_ref()
+        .is_some_and(|w| matches!(w.value.as_str(), "history" | "fc"))
+}
+
+/// A `grep` that keeps the lines naming a secret (`grep -i -E 'token|password'`).
+fn secret_search(cmd: &Command) -> Option<String> {
+    let Command::Simple(sc) = cmd else {
+        return None;
+    };
+    let name = sc.word_or_name.as_ref()?.value.as_str();
+    if !matches!(name, "grep" | "egrep" | "fgrep" | "rg") {
+        return None;
+    }
+    let words: Vec<String> = sc
+        .suffix
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|i| match i {
+            CommandPrefixOrSuffixItem::Word(w) => Some(w.value.replace(['\'', '"'], "")),
+            _ => None,
+        })
+        .collect();
+    let inverted = words.iter().any(|w| {
+        w == "--invert-match" || (w.starts_with('-') && !w.starts_with("--") && w.contains('v'))
+    });
+    let names_secret = words.iter().filter(|w| !w.starts_with('-')).any(|p| {
+        let p = p.to_ascii_lowercase();
+        SECRET_WORDS.iter().any(|s| p.contains(s))
+    });
+    (!inverted && names_secret).then(|| format!("{name} {}", words.join(" ")))
 }
 
 /// A stage that shows every line it reads, only reordered or paged (`sort`, `uniq`, `less`).
