@@ -253,13 +253,18 @@ impl<'a> Judge<'a> {
                 // Not PostgreSQL: perhaps MySQL (`SHOW …`, `DELETE … LIMIT`, `MODIFY`) or SQLite
                 // (`INSERT OR IGNORE`, `PRAGMA`), as a whole, or statement by statement.
                 let unquoted = prepare(sql, false);
-                if unquoted.metas.is_empty() && crate::mysql::judge(self, &unquoted.sql, &frame) {
+                // `\G` / `\g` only end a statement (MySQL's vertical output, psql's send).
+                let plain = unquoted
+                    .metas
+                    .iter()
+                    .all(|m| m.name == "G" || m.name == "g");
+                if plain && crate::mysql::judge(self, &unquoted.sql, &frame) {
                     return;
                 }
                 if self.statement_by_statement(&unquoted, f) {
                     return;
                 }
-                if unquoted.metas.is_empty() && crate::admin::judge(self, &unquoted.sql, &frame) {
+                if plain && crate::admin::judge(self, &unquoted.sql, &frame) {
                     return;
                 }
                 let why = parse_error(&e);

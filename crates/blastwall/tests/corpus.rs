@@ -182,18 +182,20 @@ fn second_blind_corpus_rates() {
 /// After emptied project files (`> f`, `: > f`, `truncate -s 0 f`) are weighed: 93.34% and 2.58%.
 /// After secrets printed or published, bulk deletes of one file type, unknown tools asked to
 /// delete, makefiles written earlier, disposable environments, package typosquats, one-liners'
-/// SQL and HTTP, and the wrappers nsenter, systemd-run and `ssh host 'bash -s'`: 97.45% and 0.56%.
+/// SQL and HTTP, and the wrappers nsenter, systemd-run and `ssh host 'bash -s'`: 97.58% and 0.56%.
 #[test]
 fn third_blind_corpus_rates() {
-    assert_rates("blind3", 0.974, 0.006);
+    assert_rates("blind3", 0.975, 0.006);
 }
 
 /// The sixth corpus, also written blind (3,135 destructive commands, two thirds obfuscated, and
 /// 1,069 benign ones): 90.46% stopped and 3.93% benign stopped when first measured, after the
-/// third corpus's mechanisms were in.
+/// third corpus's mechanisms were in. After disposable environments, `ssh host 'bash -s'` with a
+/// here-document, package typosquats, one-liners' SQL and HTTP, PaaS database sessions and CQL:
+/// 97.32% and 1.87%.
 #[test]
 fn fourth_blind_corpus_rates() {
-    assert_rates("blind4", 0.965, 0.022);
+    assert_rates("blind4", 0.973, 0.019);
 }
 
 fn assert_rates(name: &str, min_stopped: f64, max_false: f64) {
