@@ -49,11 +49,9 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
                 let len = call.len() + consumed;
                 let what = if spec.equivalent == ["shell"] {
                     shell_call(language, args_text, &literals)
-                } else if spec
-                    .equivalent
-                    .first()
-                    .is_some_and(|w| w.starts_with('<') && w != "<sql>" && w != "<http>")
-                {
+                } else if spec.equivalent.first().is_some_and(|w| {
+                    w.starts_with('<') && !matches!(w.as_str(), "<sql>" | "<http>" | "<prints>")
+                }) {
                     // Pseudo-programs (`<eval>`): known only when the argument is one literal.
                     let single = args_text.trim();
                     let literal = matches!(literals.as_slice(), [Literal::Str(_, true)])
@@ -69,6 +67,27 @@ pub fn scan(language: &str, code: &str, specs: &[CodeCall]) -> Vec<FoundCall> {
                     for (marker, flag) in &spec.when_contains {
                         if args_text.contains(marker.as_str()) || call.contains(marker.as_str()) {
                             argv.push((flag.clone(), true));
+                        }
+                    }
+                    // Printing matters only for what it prints (the environment, a secret).
+                    if spec.equivalent == ["<prints>"] {
+                        let whole_environment = matches!(
+                            args_text.trim(),
+                            "process.env"
+                                | "os.environ"
+                                | "dict(os.environ)"
+                                | "ENV"
+                                | "%ENV"
+                                | "ENV.to_h"
+                                | "$_ENV"
+                                | "getenv()"
+                                | "JSON.stringify(process.env)"
+                        );
+                        if whole_environment {
+                            argv.push(("<environment>".into(), true));
+                        }
+                        if argv.len() == 1 {
+                            continue;
                         }
                     }
                     let home = home_expression(args_text);
