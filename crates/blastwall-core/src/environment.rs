@@ -100,16 +100,22 @@ impl EnvPattern {
         {
             return false;
         }
-        self.patterns.iter().any(|p| pattern_matches(p, hint))
+        // The hint's tokens are split once for all of this environment's plain patterns.
+        let mut tokens: Option<Vec<&str>> = None;
+        self.patterns.iter().any(|p| {
+            if p.contains(['*', '?']) {
+                return glob::matches(p, hint);
+            }
+            tokens
+                .get_or_insert_with(|| {
+                    hint.split(|c: char| !c.is_ascii_alphanumeric())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                })
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(p))
+        })
     }
-}
-
-fn pattern_matches(pattern: &str, hint: &str) -> bool {
-    if pattern.contains(['*', '?']) {
-        return glob::matches(pattern, hint);
-    }
-    hint.split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|token| token.eq_ignore_ascii_case(pattern))
 }
 
 /// The declared environments.

@@ -278,15 +278,55 @@ impl RuleSet {
     /// Does any pack know this program (a rule that is not a catch-all, a program spec, a
     /// wrapper, shell, interpreter or read-only entry)?
     pub fn knows(&self, program: &str) -> bool {
-        self.candidate_rules(program).any(|r| !r.unless_known)
-            || self.program_spec(program).is_some()
-            || self.is_read_only(program)
-            || self.wrappers.iter().any(|w| any_glob(&w.names, program))
-            || self.shells.iter().any(|s| any_glob(&s.names, program))
-            || self
-                .interpreters
+        let ix = &self.index;
+        // Literal names first: one map lookup each.
+        if ix
+            .rules
+            .literal
+            .get(program)
+            .is_some_and(|rules| rules.iter().any(|&i| !self.rules[i].unless_known))
+            || [
+                &ix.programs,
+                &ix.wrappers,
+                &ix.shells,
+                &ix.interpreters,
+                &ix.read_only,
+            ]
+            .iter()
+            .any(|index| index.literal.contains_key(program))
+        {
+            return true;
+        }
+        let rules =
+            ix.rules.wildcard.iter().any(|&i| {
+                !self.rules[i].unless_known && any_glob(&self.rules[i].programs, program)
+            });
+        rules
+            || ix
+                .programs
+                .wildcard
                 .iter()
-                .any(|i| any_glob(&i.names, program))
+                .any(|&i| any_glob(&self.programs[i].names, program))
+            || ix
+                .wrappers
+                .wildcard
+                .iter()
+                .any(|&i| any_glob(&self.wrappers[i].names, program))
+            || ix
+                .shells
+                .wildcard
+                .iter()
+                .any(|&i| any_glob(&self.shells[i].names, program))
+            || ix
+                .interpreters
+                .wildcard
+                .iter()
+                .any(|&i| any_glob(&self.interpreters[i].names, program))
+            || ix
+                .read_only
+                .wildcard
+                .iter()
+                .any(|&i| glob::matches(&self.read_only[i], program))
     }
 
     pub fn is_read_only(&self, program: &str) -> bool {
@@ -338,7 +378,9 @@ impl RuleSet {
         let positionals = self.positionals(inv);
         // Several rules judge the same targets: classify each path once.
         let classes = ClassCache::default();
+        let known = std::cell::OnceCell::new();
         self.candidate_rules(&inv.program)
+            .filter(|r| !r.unless_known || !*known.get_or_init(|| self.knows(&inv.program)))
             .filter_map(|r| self.match_rule(r, inv, &positionals, cwd, &classes))
             .collect()
     }
@@ -351,9 +393,6 @@ impl RuleSet {
         cwd: Option<&str>,
         classes: &ClassCache,
     ) -> Option<RuleMatch<'r>> {
-        if rule.unless_known && self.knows(&inv.program) {
-            return None;
-        }
         let mut span = inv.program_span;
         // Subcommand: first word first, the rest in order.
         let mut next = 0usize;
