@@ -574,14 +574,24 @@ fn is_history(cmd: &Command) -> bool {
 
 /// A `grep` that keeps the lines naming a secret (`grep -i -E 'token|password'`).
 fn secret_search(cmd: &Command) -> Option<String> {
+    let (name, words) = stage_words(cmd)?;
+    if !matches!(name, "grep" | "egrep" | "fgrep" | "rg") {
+        return None;
+    }
+    let names_secret = words
+        .iter()
+        .filter(|w| !w.starts_with('-'))
+        .any(|p| names_a_secret(p));
+    (!is_inverted(&words) && names_secret).then(|| format!("{name} {}", words.join(" ")))
+}
+
+/// A pipeline stage as written: its program and its words, quotes removed.
+fn stage_words(cmd: &Command) -> Option<(&str, Vec<String>)> {
     let Command::Simple(sc) = cmd else {
         return None;
     };
     let name = sc.word_or_name.as_ref()?.value.as_str();
-    if !matches!(name, "grep" | "egrep" | "fgrep" | "rg") {
-        return None;
-    }
-    let words: Vec<String> = sc
+    let words = sc
         .suffix
         .iter()
         .flat_map(|s| s.0.iter())
@@ -590,14 +600,20 @@ fn secret_search(cmd: &Command) -> Option<String> {
             _ => None,
         })
         .collect();
-    let inverted = words.iter().any(|w| {
+    Some((name, words))
+}
+
+/// `grep -v`, `-iv`, `--invert-match`: the lines that do not match are kept.
+fn is_inverted(words: &[String]) -> bool {
+    words.iter().any(|w| {
         w == "--invert-match" || (w.starts_with('-') && !w.starts_with("--") && w.contains('v'))
-    });
-    let names_secret = words.iter().filter(|w| !w.starts_with('-')).any(|p| {
-        let p = p.to_ascii_lowercase();
-        SECRET_WORDS.iter().any(|s| p.contains(s))
-    });
-    (!inverted && names_secret).then(|| format!("{name} {}", words.join(" ")))
+    })
+}
+
+/// Does a filter pattern name a secret (`token`, `_authToken`, `PASSWORD`)?
+fn names_a_secret(pattern: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|s| p.contains(s))
 }
 
 /// A stage that shows every line it reads, only reordered or paged (`sort`, `uniq`, `less`).
@@ -640,19 +656,7 @@ const SECRET_WORDS: &[&str] = &[
 /// PATTERN` whose pattern names no secret, `grep -v PATTERN` whose pattern does, `wc`, `jq keys`.
 /// Returns the stage as written, for the reason.
 fn narrowing_filter(cmd: &Command) -> Option<String> {
-    let Command::Simple(sc) = cmd else {
-        return None;
-    };
-    let name = sc.word_or_name.as_ref()?.value.as_str();
-    let words: Vec<String> = sc
-        .suffix
-        .iter()
-        .flat_map(|s| s.0.iter())
-        .filter_map(|i| match i {
-            CommandPrefixOrSuffixItem::Word(w) => Some(w.value.replace(['\'', '"'], "")),
-            _ => None,
-        })
-        .collect();
+    let (name, words) = stage_words(cmd)?;
     let shown = format!("{name} {}", words.join(" "));
     match name {
         "wc" => Some(shown),
@@ -666,9 +670,7 @@ fn narrowing_filter(cmd: &Command) -> Option<String> {
         }
         "grep" | "egrep" | "fgrep" | "rg" => {
             let flags: Vec<&String> = words.iter().filter(|w| w.starts_with('-')).collect();
-            let inverted = flags
-                .iter()
-                .any(|w| *w == "--invert-match" || (!w.starts_with("--") && w.contains('v')));
+            let inverted = is_inverted(&words);
             // Counting or listing only names shows no content either.
             let counts = flags.iter().any(|w| {
                 matches!(
@@ -687,11 +689,10 @@ fn narrowing_filter(cmd: &Command) -> Option<String> {
             if patterns.is_empty() {
                 return None;
             }
-            let names_secret = patterns.iter().any(|p| {
-                let p = p.to_ascii_lowercase();
-                matches!(p.as_str(), "" | "^" | "." | ".*" | "=")
-                    || SECRET_WORDS.iter().any(|s| p.contains(s))
-            });
+            // A pattern that matches every line keeps the secrets too.
+            let names_secret = patterns
+                .iter()
+                .any(|p| matches!(p.as_str(), "" | "^" | "." | ".*" | "=") || names_a_secret(p));
             (counts || inverted == names_secret).then_some(shown)
         }
         _ => None,
