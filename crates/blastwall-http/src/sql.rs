@@ -129,47 +129,16 @@ pub(crate) fn looks_like_sql(text: &str) -> bool {
 /// quoted names and comments. Returns the text and, for each inserted byte, the original offset
 /// it stands for, so spans can be mapped back; `None` when there is no placeholder.
 pub(crate) fn number_placeholders(text: &str) -> Option<(String, Vec<usize>)> {
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len() + 8);
-    // `back[i]` is the original offset of byte `i` of `out`.
-    let mut back: Vec<usize> = Vec::with_capacity(text.len() + 8);
     let mut n = 0usize;
-    let mut i = 0;
-    let mut quote: Option<u8> = None;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(q) => {
-                if b == q {
-                    quote = None;
-                }
+    rewrite_placeholders(text, |bytes, i| {
+        Some(match bytes[i] {
+            b'?' if !matches!(bytes.get(i + 1), Some(b'|' | b'&')) => {
+                n += 1;
+                Some((format!("${n}"), 1))
             }
-            None => match b {
-                b'\'' | b'"' | b'`' => quote = Some(b),
-                b'-' if bytes.get(i + 1) == Some(&b'-') => quote = Some(b'\n'),
-                b'?' if !matches!(bytes.get(i + 1), Some(b'|' | b'&')) => {
-                    n += 1;
-                    let p = format!("${n}");
-                    for _ in 0..p.len() {
-                        back.push(i);
-                    }
-                    out.push_str(&p);
-                    i += 1;
-                    continue;
-                }
-                _ => {}
-            },
-        }
-        // Copy one whole character.
-        let len = text[i..].chars().next().map_or(1, char::len_utf8);
-        for k in 0..len {
-            back.push(i + k);
-        }
-        out.push_str(&text[i..i + len]);
-        i += len;
-    }
-    back.push(text.len());
-    (n > 0).then_some((out, back))
+            _ => None,
+        })
+    })
 }
 
 /// Placeholders (`$1`, `?`) replaced by the literal values sent beside the statement, outside
@@ -188,16 +157,48 @@ pub(crate) fn bind_params(
             _ => return None,
         })
     };
+    let mut next_question = 0usize;
+    rewrite_placeholders(text, |bytes, i| {
+        let (index, len) = match bytes[i] {
+            b'$' => {
+                let digits = bytes[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                if digits == 0 {
+                    return Some(None);
+                }
+                let n: usize = text[i + 1..i + 1 + digits].parse().ok()?;
+                (n.checked_sub(1)?, 1 + digits)
+            }
+            b'?' if !matches!(bytes.get(i + 1), Some(b'|' | b'&')) => {
+                next_question += 1;
+                (next_question - 1, 1)
+            }
+            _ => return Some(None),
+        };
+        Some(Some((literal(params.get(index)?)?, len)))
+    })
+}
+
+/// Copies `text`, asking `at` about each byte outside strings, quoted names and comments: `None`
+/// gives up, `Some(None)` keeps the byte, `Some(Some((replacement, len)))` replaces `len` bytes.
+/// Returns the new text and, for each of its bytes, the original offset it stands for; `None`
+/// when nothing was replaced.
+fn rewrite_placeholders(
+    text: &str,
+    mut at: impl FnMut(&[u8], usize) -> Option<Option<(String, usize)>>,
+) -> Option<(String, Vec<usize>)> {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len() + 16);
+    // `back[i]` is the original offset of byte `i` of `out`.
     let mut back: Vec<usize> = Vec::with_capacity(text.len() + 16);
-    let mut next_question = 0usize;
     let mut any = false;
     let mut quote: Option<u8> = None;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let mut value: Option<(usize, usize)> = None;
+        let mut replaced: Option<(String, usize)> = None;
         match quote {
             Some(q) => {
                 if b == q {
@@ -207,31 +208,17 @@ pub(crate) fn bind_params(
             None => match b {
                 b'\'' | b'"' | b'`' => quote = Some(b),
                 b'-' if bytes.get(i + 1) == Some(&b'-') => quote = Some(b'\n'),
-                b'$' => {
-                    let digits = bytes[i + 1..]
-                        .iter()
-                        .take_while(|c| c.is_ascii_digit())
-                        .count();
-                    if digits > 0 {
-                        let n: usize = text[i + 1..i + 1 + digits].parse().ok()?;
-                        value = Some((n.checked_sub(1)?, 1 + digits));
-                    }
-                }
-                b'?' if !matches!(bytes.get(i + 1), Some(b'|' | b'&')) => {
-                    value = Some((next_question, 1));
-                    next_question += 1;
-                }
-                _ => {}
+                _ => replaced = at(bytes, i)?,
             },
         }
-        if let Some((index, len)) = value {
-            let lit = literal(params.get(index)?)?;
-            back.extend(std::iter::repeat_n(i, lit.len()));
-            out.push_str(&lit);
+        if let Some((replacement, len)) = replaced {
+            back.extend(std::iter::repeat_n(i, replacement.len()));
+            out.push_str(&replacement);
             any = true;
             i += len;
             continue;
         }
+        // Copy one whole character.
         let len = text[i..].chars().next().map_or(1, char::len_utf8);
         back.extend(i..i + len);
         out.push_str(&text[i..i + len]);

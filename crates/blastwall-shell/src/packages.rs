@@ -61,6 +61,29 @@ pub(crate) enum Concern {
 /// The packages an installer invocation fetches (`pip install a b`, `npm i x@1`, `npx -y tool`,
 /// `gem install g -v 1`). `program` is the installer's name, `args` its arguments.
 pub(crate) fn requested<'a>(program: &str, args: &'a [Arg]) -> Vec<Requested<'a>> {
+    // Called for every command: decide by name before looking at the words.
+    if !matches!(
+        program,
+        "pip"
+            | "pip3"
+            | "pipx"
+            | "uv"
+            | "poetry"
+            | "pdm"
+            | "rye"
+            | "pipenv"
+            | "npm"
+            | "pnpm"
+            | "yarn"
+            | "bun"
+            | "cnpm"
+            | "npx"
+            | "bunx"
+            | "pnpx"
+            | "gem"
+    ) {
+        return Vec::new();
+    }
     let words: Vec<&str> = args.iter().map(|a| a.text.as_str()).collect();
     let (registry, start, value_options): (Registry, usize, &[&str]) = match program {
         "pip" | "pip3" | "pipx" => match first_word(&words, &["install", "download"]) {

@@ -16,6 +16,16 @@ use crate::judge::{Judge, const_text, looks_like_sql, string_of};
 /// Most JSON nodes of one body walked; beyond it the body is judged unknown.
 const MAX_NODES: usize = 20_000;
 
+/// A dollar-quote tag (`$blastwall$`, `$blastwallx$`, …) that does not occur in `body`, so the
+/// body can be quoted with it unchanged.
+fn unused_dollar_tag(body: &str) -> String {
+    let mut tag = "$blastwall$".to_owned();
+    while body.contains(&tag) {
+        tag.insert(tag.len() - 1, 'x');
+    }
+    tag
+}
+
 pub(crate) fn judge_body(
     judge: &mut Judge<'_>,
     body: &str,
@@ -23,10 +33,7 @@ pub(crate) fn judge_body(
     depth: usize,
     via: &[String],
 ) {
-    let mut tag = "$blastwall$".to_owned();
-    while body.contains(&tag) {
-        tag.insert(tag.len() - 1, 'x');
-    }
+    let tag = unused_dollar_tag(body);
     let wrapped =
         format!("CREATE FUNCTION blastwall_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}");
     judge_source(judge, &wrapped, "the DO block", span, depth, via);
@@ -42,10 +49,7 @@ pub(crate) fn judge_trigger_body(
     depth: usize,
     via: &[String],
 ) {
-    let mut tag = "$blastwall$".to_owned();
-    while body.contains(&tag) {
-        tag.insert(tag.len() - 1, 'x');
-    }
+    let tag = unused_dollar_tag(body);
     let inner = body.trim().trim_end_matches(';');
     let wrapped = format!(
         "CREATE FUNCTION blastwall_trigger() RETURNS record LANGUAGE plpgsql AS {tag}\
